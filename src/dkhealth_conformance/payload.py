@@ -1,0 +1,326 @@
+"""Reading a payload safely: limits, sniffing of the format, decoding, hardened parsing.
+
+A :class:`Payload` holds the original bytes (never modified), the sniffed format, the decoded
+text and, for XML and JSON, the parsed document. Problems found here are fatal issues on the
+payload; nothing in this module raises for bad input.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from . import core_rules as R
+from .report import Issue, Location
+
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+DEFAULT_MAX_DEPTH = 100
+
+#: sniffed formats
+FHIR_JSON = "fhir-json"
+FHIR_XML = "fhir-xml"
+OIOXML = "oioxml"
+CDA = "cda"
+HL7V2 = "hl7v2"
+EDIFACT = "edifact"
+SOAP = "soap"
+VANS = "vans"
+XML = "xml"
+JSON = "json"
+TEXT = "text"
+BINARY = "binary"
+EMPTY = "empty"
+UNREADABLE = "unreadable"
+
+FHIR_NS = "http://hl7.org/fhir"
+HL7V3_NS = "urn:hl7-org:v3"
+VANS_NS = "urn:oio:medcom:vans-envelope:1.0.4"
+SOAP_NAMESPACES = ("http://schemas.xmlsoap.org/soap/envelope/", "http://www.w3.org/2003/05/soap-envelope")
+
+_XML_DECL = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+_MOJIBAKE = re.compile("Ã[¦¸¥†˜…]|Ã[\u0080-\u00bf]|Â[\u00a0-\u00bf]")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Safety limits applied before and while parsing."""
+
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_json_depth: int = DEFAULT_MAX_DEPTH
+
+
+@dataclass
+class Payload:
+    """One input, read and sniffed. ``issues`` holds what went wrong while reading it."""
+
+    name: str
+    data: bytes
+    format: str = TEXT
+    encoding: str | None = None
+    text: str | None = None
+    xml: Any = None  # lxml ElementTree for XML formats
+    json: Any = None  # parsed JSON for JSON formats
+    root: str | None = None  # XML root local name
+    namespace: str | None = None  # XML root namespace
+    issues: list[Issue] = field(default_factory=list)
+    #: where the payload came from when it was unwrapped from a transport envelope
+    container: str | None = None
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    @property
+    def fatal(self) -> bool:
+        return any(i.severity.value == "fatal" for i in self.issues)
+
+    def describe(self) -> str:
+        """A short human description of what was sniffed."""
+        if self.root:
+            ns = f" in namespace {self.namespace}" if self.namespace else " without a namespace"
+            return f"{self.format} document with root element <{self.root}>{ns}"
+        if self.format == FHIR_JSON and isinstance(self.json, dict):
+            return f"FHIR JSON resource of type {self.json.get('resourceType')!r}"
+        return f"{self.format} payload"
+
+
+def xml_parser() -> etree.XMLParser:
+    """A hardened lxml parser: no DTD loading, no entity expansion, no network, no huge trees."""
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_blank_text=False,
+        collect_ids=False,
+    )
+
+
+def read_source(source: Any, name: str | None, limits: Limits) -> tuple[str, bytes | None, list[Issue]]:
+    """Turn a path, bytes, str or parsed dict into ``(name, bytes)``; never raises."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return name or "<bytes>", bytes(source), []
+    if isinstance(source, dict | list):
+        return name or "<object>", json.dumps(source, ensure_ascii=False).encode("utf-8"), []
+    if isinstance(source, str) and not _is_existing_path(source) and _looks_like_content(source):
+        return name or "<string>", source.encode("utf-8"), []
+    path = Path(source)
+    label = name or str(path)
+    try:
+        size = path.stat().st_size
+        if size > limits.max_bytes:
+            return label, None, [_too_large(size, limits)]
+        with path.open("rb") as handle:  # read only; the input is never written to
+            return label, handle.read(limits.max_bytes + 1), []
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        return label, None, [R.PAYLOAD_UNREADABLE.issue(f"cannot read {label}: {reason}")]
+
+
+def _is_existing_path(text: str) -> bool:
+    try:
+        return len(text) < 4096 and "\n" not in text and Path(text).exists()
+    except (OSError, ValueError):
+        return False
+
+
+def _looks_like_content(text: str) -> bool:
+    stripped = text.lstrip("\ufeff \t\r\n")
+    return not stripped or stripped[0] in "<{[" or "\n" in text or stripped.startswith(("MSH|", "UNA", "UNB+"))
+
+
+def _too_large(size: int, limits: Limits) -> Issue:
+    return R.PAYLOAD_TOO_LARGE.issue(
+        f"payload is {size} bytes, above the limit of {limits.max_bytes} bytes (raise it with --max-size)"
+    )
+
+
+def load(source: Any, name: str | None = None, limits: Limits | None = None) -> Payload:
+    """Read, sniff, decode and parse ``source``. Problems become fatal issues on the payload."""
+    limits = limits or Limits()
+    label, data, issues = read_source(source, name, limits)
+    if data is None:
+        return Payload(label, b"", UNREADABLE, issues=issues)
+    return from_bytes(label, data, limits)
+
+
+def from_bytes(name: str, data: bytes, limits: Limits | None = None, container: str | None = None) -> Payload:
+    """Sniff and parse bytes already in memory."""
+    limits = limits or Limits()
+    payload = Payload(name, data, container=container)
+    if len(data) > limits.max_bytes:
+        payload.format = BINARY
+        payload.issues.append(_too_large(len(data), limits))
+        return payload
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head:
+        payload.format = EMPTY
+        payload.issues.append(R.PAYLOAD_EMPTY.issue("the payload is empty"))
+        return payload
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _sniff_text(payload, "utf-16", limits)
+    if b"\x00" in data[:8192]:
+        payload.format = BINARY
+        payload.issues.append(R.PAYLOAD_BINARY.issue("the payload contains NUL bytes: it is binary, not a text message"))
+        return payload
+    encoding = "utf-8"
+    if head.startswith(b"<"):
+        match = _XML_DECL.match(head)
+        if match:
+            encoding = match.group(1).decode("ascii")
+    return _sniff_text(payload, encoding, limits)
+
+
+def _sniff_text(payload: Payload, encoding: str, limits: Limits) -> Payload:
+    data = payload.data
+    try:
+        codec = codecs.lookup(encoding)
+    except LookupError:
+        payload.format = TEXT
+        payload.issues.append(R.PAYLOAD_UNDECODABLE.issue(f"unknown character encoding {encoding!r} declared"))
+        return payload
+    try:
+        text = data.decode(codec.name if codec.name != "utf-8" else "utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        payload.format = TEXT
+        payload.issues.append(
+            R.PAYLOAD_UNDECODABLE.issue(
+                f"byte 0x{data[exc.start]:02x} at offset {exc.start} is not valid {encoding}",
+                line=line,
+            )
+        )
+        return payload
+    payload.encoding, payload.text = codec.name, text
+    _check_mojibake(payload)
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if stripped.startswith("<"):
+        _parse_xml(payload)
+    elif stripped.startswith(("{", "[")):
+        _parse_json(payload, limits)
+    elif stripped.startswith(("MSH|", "FHS|", "BHS|")):
+        payload.format = HL7V2
+    elif stripped.startswith(("UNA", "UNB+")):
+        payload.format = EDIFACT
+    else:
+        payload.format = TEXT
+    return payload
+
+
+def _check_mojibake(payload: Payload) -> None:
+    assert payload.text is not None
+    match = _MOJIBAKE.search(payload.text)
+    if match:
+        line = payload.text.count("\n", 0, match.start()) + 1
+        payload.issues.append(
+            R.PAYLOAD_MOJIBAKE.issue(
+                f"{match.group(0)!r} looks like a Danish letter encoded twice (declared {payload.encoding})",
+                line=line,
+            )
+        )
+
+
+def _parse_xml(payload: Payload) -> None:
+    payload.format = XML
+    try:
+        tree = etree.ElementTree(etree.fromstring(payload.data, xml_parser()))
+    except etree.XMLSyntaxError as exc:
+        line, column = exc.position if exc.position else (None, None)
+        payload.issues.append(R.XML_MALFORMED.issue(str(exc.msg or exc), line=line, column=column))
+        return
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        payload.issues.append(
+            R.XML_DTD_FORBIDDEN.issue(
+                "the document has a DOCTYPE declaration; DTDs and entities are never loaded or expanded",
+                line=1,
+            )
+        )
+        return
+    root = tree.getroot()
+    qname = etree.QName(root)
+    payload.xml, payload.root, payload.namespace = tree, qname.localname, qname.namespace
+    payload.format = _xml_format(qname.localname, qname.namespace)
+
+
+def _xml_format(root: str, namespace: str | None) -> str:
+    if namespace == FHIR_NS:
+        return FHIR_XML
+    if root == "Emessage":
+        return OIOXML
+    if root == "ClinicalDocument" and namespace == HL7V3_NS:
+        return CDA
+    if root == "VANSEnvelope":
+        return VANS
+    if root == "Envelope" and namespace in SOAP_NAMESPACES:
+        return SOAP
+    return XML
+
+
+def _parse_json(payload: Payload, limits: Limits) -> None:
+    payload.format = JSON
+    assert payload.text is not None
+    depth = _json_depth(payload.text, limits.max_json_depth)
+    if depth > limits.max_json_depth:
+        payload.issues.append(
+            R.JSON_TOO_DEEP.issue(f"the JSON nests more than {limits.max_json_depth} levels deep")
+        )
+        return
+    try:
+        document = json.loads(payload.text)
+    except json.JSONDecodeError as exc:
+        payload.issues.append(R.JSON_MALFORMED.issue(exc.msg, line=exc.lineno, column=exc.colno))
+        return
+    except (RecursionError, ValueError) as exc:
+        payload.issues.append(R.JSON_MALFORMED.issue(str(exc)))
+        return
+    payload.json = document
+    if isinstance(document, dict) and isinstance(document.get("resourceType"), str):
+        payload.format = FHIR_JSON
+
+
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _json_depth(text: str, limit: int) -> int:
+    """Maximum bracket depth outside strings; stops counting just past ``limit``."""
+    depth = deepest = 0
+    for token in _JSON_TOKENS.finditer(text):
+        char = token.group(0)
+        if char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    return deepest
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def element_path(element: Any) -> str:
+    """``/Emessage/ClinicalEmail/Patient``-style path of an lxml element (local names)."""
+    parts: list[str] = []
+    node = element
+    while node is not None:
+        parent = node.getparent()
+        name = etree.QName(node).localname
+        if parent is not None:
+            same = [c for c in parent if isinstance(c.tag, str) and c.tag == node.tag]
+            if len(same) > 1:
+                name = f"{name}[{same.index(node) + 1}]"
+        parts.append(name)
+        node = parent
+    return "/" + "/".join(reversed(parts))
+
+
+def location_of(element: Any, container: str | None = None) -> Location:
+    """The :class:`Location` of an lxml element."""
+    return Location(element_path(element), element.sourceline, None, container)

@@ -1,0 +1,188 @@
+"""Findings and reports: :class:`Severity`, :class:`Location`, :class:`Issue`, :class:`Report`."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Severity(enum.Enum):
+    """FHIR's issue severities, most severe first."""
+
+    FATAL = "fatal"
+    ERROR = "error"
+    WARNING = "warning"
+    INFORMATION = "information"
+
+    @property
+    def rank(self) -> int:
+        """0 for fatal up to 3 for information (lower is more severe)."""
+        return _RANK[self]
+
+    def at_least(self, other: Severity) -> bool:
+        """True when this severity is as severe as ``other`` or more."""
+        return self.rank <= other.rank
+
+
+_RANK = {Severity.FATAL: 0, Severity.ERROR: 1, Severity.WARNING: 2, Severity.INFORMATION: 3}
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a finding is: a native path plus line and column where known.
+
+    ``path`` is element-name style for XML (``/Emessage/ClinicalEmail/Patient``), FHIRPath style
+    for FHIR (``Bundle.entry[3].resource.id``), segment/field for HL7 v2 (``PID[1]-3.1``).
+    ``container`` names an enclosing transport (``VANSEnvelope/Message/Data``) when the payload
+    was unwrapped from one.
+    """
+
+    path: str = ""
+    line: int | None = None
+    column: int | None = None
+    container: str | None = None
+
+    def __str__(self) -> str:
+        text = self.path or "(document)"
+        if self.container:
+            text = f"{self.container} > {text}"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"path": self.path, "line": self.line, "column": self.column}
+        if self.container:
+            data["container"] = self.container
+        return data
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One finding. ``rule_id`` is a stable id from the rule catalogue (``dkconform rules``)."""
+
+    rule_id: str
+    severity: Severity
+    message: str
+    location: Location = field(default_factory=Location)
+    source: str = ""
+
+    def sort_key(self) -> tuple[Any, ...]:
+        loc = self.location
+        return (
+            loc.container or "",
+            loc.line if loc.line is not None else 1 << 62,
+            loc.column if loc.column is not None else 0,
+            loc.path,
+            self.severity.rank,
+            self.rule_id,
+            self.message,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule_id,
+            "severity": self.severity.value,
+            "message": self.message,
+            "location": self.location.to_dict(),
+            "source": self.source,
+        }
+
+
+@dataclass
+class Report:
+    """The result of validating one payload.
+
+    ``issues`` are kept in a deterministic order (by position, then path, severity and rule id).
+    ``valid`` is true when no issue is fatal or an error; :meth:`passes` applies another threshold.
+    """
+
+    name: str
+    digest: str
+    size: int
+    format: str
+    standard: str | None = None
+    version: str | None = None
+    issues: list[Issue] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    tool_version: str = ""
+    #: the decoded text of the payload, kept for renderers that quote the offending line
+    text: str | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.issues = sorted(self.issues, key=Issue.sort_key)
+
+    def add(self, issues: list[Issue]) -> None:
+        self.issues = sorted([*self.issues, *issues], key=Issue.sort_key)
+
+    @property
+    def standard_ref(self) -> str | None:
+        """``id@version`` of the detected standard, or None."""
+        if self.standard is None:
+            return None
+        return f"{self.standard}@{self.version}" if self.version else self.standard
+
+    @property
+    def fatal(self) -> bool:
+        return any(i.severity is Severity.FATAL for i in self.issues)
+
+    @property
+    def valid(self) -> bool:
+        return self.passes(Severity.ERROR)
+
+    def passes(self, fail_on: Severity = Severity.ERROR) -> bool:
+        """True when no issue is at least as severe as ``fail_on``."""
+        return not any(i.severity.at_least(fail_on) for i in self.issues)
+
+    @property
+    def verdict(self) -> str:
+        """``conformant``, ``not-conformant`` or ``unreadable`` (a fatal issue stopped checking)."""
+        if self.fatal:
+            return "unreadable"
+        return "conformant" if self.valid else "not-conformant"
+
+    def counts(self) -> dict[str, int]:
+        counts = {s.value: 0 for s in Severity}
+        for issue in self.issues:
+            counts[issue.severity.value] += 1
+        return counts
+
+    def rule_ids(self) -> list[str]:
+        """The distinct rule ids found, sorted."""
+        return sorted({i.rule_id for i in self.issues})
+
+    def line_text(self, line: int | None) -> str | None:
+        """The payload's text at a 1-based line, where the payload was text."""
+        if self.text is None or not line:
+            return None
+        lines = self.text.splitlines()
+        return lines[line - 1] if 0 < line <= len(lines) else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form documented in ``docs/api.md`` (schema ``dkhealth-report/1``)."""
+        return {
+            "schema": "dkhealth-report/1",
+            "name": self.name,
+            "sha256": self.digest,
+            "size": self.size,
+            "format": self.format,
+            "standard": self.standard,
+            "version": self.version,
+            "verdict": self.verdict,
+            "valid": self.valid,
+            "counts": self.counts(),
+            "issues": [i.to_dict() for i in self.issues],
+            "timings_ms": {k: round(v, 3) for k, v in self.timings.items()},
+            "tool_version": self.tool_version,
+        }
+
+    def to_operation_outcome(self) -> dict[str, Any]:
+        """This report as a FHIR R4 ``OperationOutcome`` resource (a dict)."""
+        from .render.outcome import operation_outcome
+
+        return operation_outcome(self)
+
+    def to_sarif(self) -> dict[str, Any]:
+        """This report as a SARIF 2.1.0 log (a dict)."""
+        from .render.sarif import sarif_log
+
+        return sarif_log([self])

@@ -1,0 +1,109 @@
+"""The rule catalogue: every check has a stable id, a default severity, a title, a source clause,
+a rationale and an example.
+
+Rules are declared in :class:`RuleSet` objects (one for the core, one per pack) and emitted with
+:meth:`Rule.issue`, so that an emitted id is always a catalogued one. :func:`catalogue` merges the
+core rules with those of every registered pack; ``dkconform rules`` and ``docs/rules.md`` are
+made from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .report import Issue, Location, Severity
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One catalogued check.
+
+    ``example`` is a short snippet for the docs; ``example_payload`` (with ``example_standard``)
+    is a whole payload that must trigger the rule, and the catalogue test validates it.
+    """
+
+    id: str
+    severity: Severity
+    title: str
+    source: str
+    rationale: str
+    example: str = ""
+    example_payload: str | None = None
+    example_standard: str | None = None
+    #: the FHIR IssueType code used in OperationOutcome (``invalid``, ``structure``, ``required``, ...)
+    issue_type: str = "invalid"
+
+    def issue(
+        self,
+        message: str,
+        location: Location | str | None = None,
+        *,
+        line: int | None = None,
+        column: int | None = None,
+        severity: Severity | None = None,
+    ) -> Issue:
+        """An :class:`Issue` of this rule (its default severity unless ``severity`` is given)."""
+        if location is None or isinstance(location, str):
+            location = Location(location or "", line, column)
+        return Issue(self.id, severity or self.severity, message, location, self.source)
+
+
+class RuleSet:
+    """An ordered collection of rules, declared by a pack (or the core) in one module."""
+
+    def __init__(self, family: str) -> None:
+        self.family = family
+        self._rules: dict[str, Rule] = {}
+
+    def add(
+        self,
+        id: str,
+        severity: Severity,
+        title: str,
+        *,
+        source: str,
+        rationale: str,
+        example: str = "",
+        example_payload: str | None = None,
+        example_standard: str | None = None,
+        issue_type: str = "invalid",
+    ) -> Rule:
+        if id in self._rules:
+            raise ValueError(f"rule {id} declared twice")
+        rule = Rule(
+            id, severity, title, source, rationale, example, example_payload, example_standard, issue_type
+        )
+        self._rules[id] = rule
+        return rule
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(self._rules.values())
+
+    def __contains__(self, rule_id: object) -> bool:
+        return rule_id in self._rules
+
+    def __getitem__(self, rule_id: str) -> Rule:
+        return self._rules[rule_id]
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+
+def catalogue() -> dict[str, Rule]:
+    """Every rule known to this installation: the core's and every registered pack's, by id."""
+    from .core_rules import CORE_RULES
+    from .registry import default_registry
+
+    rules: dict[str, Rule] = {}
+    for ruleset in [CORE_RULES, *default_registry().rulesets()]:
+        for rule in ruleset:
+            if rule.id in rules and rules[rule.id] is not rule:
+                raise ValueError(f"rule {rule.id} declared by two rule sets")
+            rules[rule.id] = rule
+    return dict(sorted(rules.items()))
+
+
+def family_of(rule_id: str) -> str:
+    """The family prefix of a rule id (``oioxml`` for ``oioxml.version-code-mismatch``)."""
+    return rule_id.split(".", 1)[0]

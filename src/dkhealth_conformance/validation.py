@@ -1,0 +1,116 @@
+"""The pipeline: source → :class:`Payload` → :class:`Standard` → pack validator → :class:`Report`.
+
+:func:`validate` is total: whatever it is given, it returns a report and never raises.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from typing import Any
+
+from . import core_rules as R
+from . import payload as payload_mod
+from ._version import __version__
+from .payload import Limits, Payload
+from .registry import Options, Registry, Standard, UnknownStandard, default_registry
+from .report import Issue, Report
+
+
+def detect(source: Any, *, registry: Registry | None = None, limits: Limits | None = None) -> Standard | None:
+    """The standard a payload belongs to, or None when no pack recognises it."""
+    try:
+        payload = payload_mod.load(source, limits=limits)
+        if payload.fatal:
+            return None
+        return (registry or default_registry()).detect(payload)
+    except Exception:  # detection is a question; a failure answers "unknown"
+        return None
+
+
+def validate(
+    source: Any,
+    standard: str | None = None,
+    *,
+    name: str | None = None,
+    options: Options | None = None,
+    limits: Limits | None = None,
+    registry: Registry | None = None,
+) -> Report:
+    """Validate one payload and return its :class:`Report`.
+
+    ``source`` is a path (``str`` or ``os.PathLike``), the payload as ``bytes`` or ``str``, or an
+    already parsed JSON ``dict``. ``standard`` forces a standard (``ID`` or ``ID@VERSION``) instead
+    of detecting it.
+    """
+    started = time.perf_counter()
+    report = Report(name=name or "<payload>", digest="", size=0, format="unknown", tool_version=__version__)
+    try:
+        payload = payload_mod.load(source, name=name, limits=limits)
+        report.timings["read"] = _ms(started)
+        validate_payload(payload, report, standard, options or Options(), registry or default_registry())
+    except Exception as exc:  # the library never raises to its caller
+        report.add([internal_error(exc)])
+    report.timings["total"] = _ms(started)
+    return report
+
+
+def validate_payload(
+    payload: Payload, report: Report, standard: str | None, options: Options, registry: Registry
+) -> None:
+    """Fill ``report`` for an already loaded payload (used for nested payloads too)."""
+    report.name, report.digest, report.size = payload.name, payload.digest, len(payload.data)
+    report.format, report.text = payload.format, payload.text
+    report.add(payload.issues)
+    if payload.fatal:
+        return
+    started = time.perf_counter()
+    try:
+        chosen = _choose_standard(payload, standard, registry)
+    except UnknownStandard as exc:
+        report.add([R.STANDARD_UNKNOWN.issue(f"no installed pack provides the standard {exc.args[0]!r}")])
+        return
+    report.timings["detect"] = _ms(started)
+    if chosen is None:
+        report.add([unrecognised(payload, registry, standard)])
+        return
+    report.standard, report.version = chosen.id, chosen.version
+    started = time.perf_counter()
+    issues = registry.pack_of(chosen).validate(payload, chosen, options)
+    report.timings["validate"] = _ms(started)
+    report.add(issues)
+
+
+def _choose_standard(payload: Payload, standard: str | None, registry: Registry) -> Standard | None:
+    if standard is None:
+        return registry.detect(payload)
+    candidates = registry.find(standard)
+    detected = registry.detect(payload)
+    if detected in candidates:
+        return detected
+    usable = [s for s in candidates if not s.formats or payload.format in s.formats]
+    return usable[-1] if usable else None
+
+
+def unrecognised(payload: Payload, registry: Registry, forced: str | None = None) -> Issue:
+    supported = ", ".join(sorted({s.id for s in registry.standards()})) or "none installed"
+    if forced:
+        return R.STANDARD_NOT_APPLICABLE.issue(
+            f"the standard {forced} does not apply to a {payload.describe()}; supported standards: {supported}"
+        )
+    return R.PAYLOAD_UNRECOGNISED.issue(
+        f"no standard pack recognises this {payload.describe()}; supported standards: {supported}"
+    )
+
+
+def internal_error(exc: BaseException) -> Issue:
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" at {frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}" if frame else ""
+    return R.INTERNAL_ERROR.issue(
+        f"{exc.__class__.__name__}: {exc}{where}. This is a defect in dkhealth-conformance; "
+        "please report it with the payload's sha256 and this message."
+    )
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000.0
