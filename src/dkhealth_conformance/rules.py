@@ -93,10 +93,11 @@ class RuleSet:
 def catalogue() -> dict[str, Rule]:
     """Every rule known to this installation: the core's and every registered pack's, by id."""
     from .core_rules import CORE_RULES
+    from .dk.rules import DK_RULES
     from .registry import default_registry
 
     rules: dict[str, Rule] = {}
-    for ruleset in [CORE_RULES, *default_registry().rulesets()]:
+    for ruleset in [CORE_RULES, DK_RULES, *default_registry().rulesets()]:
         for rule in ruleset:
             if rule.id in rules and rules[rule.id] is not rule:
                 raise ValueError(f"rule {rule.id} declared by two rule sets")
