@@ -228,3 +228,8 @@ def explain(rule_id: str) -> None:
 
 def run() -> None:  # pragma: no cover - console entry for `python -m`
     main()
+
+
+from .fhir.cli import fhir_group  # noqa: E402
+
+main.add_command(fhir_group)
