@@ -45,6 +45,8 @@ VANS_NS = "urn:oio:medcom:vans-envelope:1.0.4"
 SOAP_NAMESPACES = ("http://schemas.xmlsoap.org/soap/envelope/", "http://www.w3.org/2003/05/soap-envelope")
 
 _XML_DECL = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+#: a DOCTYPE in the prolog (after the XML declaration, comments, processing instructions)
+_DOCTYPE = re.compile(r"\A\ufeff?(?:\s+|<\?.*?\?>|<!--.*?-->)*<!DOCTYPE\b", re.DOTALL)
 _MOJIBAKE = re.compile("Ã[¦¸¥†˜…]|Ã[\u0080-\u00bf]|Â[\u00a0-\u00bf]")
 
 
@@ -112,9 +114,9 @@ def read_source(source: Any, name: str | None, limits: Limits) -> tuple[str, byt
         return name or "<object>", json.dumps(source, ensure_ascii=False).encode("utf-8"), []
     if isinstance(source, str) and not _is_existing_path(source) and _looks_like_content(source):
         return name or "<string>", source.encode("utf-8"), []
-    path = Path(source)
-    label = name or str(path)
+    label = name or str(source)
     try:
+        path = Path(source)
         size = path.stat().st_size
         if size > limits.max_bytes:
             return label, None, [_too_large(size, limits)]
@@ -123,6 +125,8 @@ def read_source(source: Any, name: str | None, limits: Limits) -> tuple[str, byt
     except OSError as exc:
         reason = exc.strerror or exc.__class__.__name__
         return label, None, [R.PAYLOAD_UNREADABLE.issue(f"cannot read {label}: {reason}")]
+    except (TypeError, ValueError) as exc:  # not a path at all: an embedded NUL, an int, ...
+        return label, None, [R.PAYLOAD_UNREADABLE.issue(f"cannot read {label!r}: {exc}")]
 
 
 def _is_existing_path(text: str) -> bool:
@@ -134,7 +138,9 @@ def _is_existing_path(text: str) -> bool:
 
 def _looks_like_content(text: str) -> bool:
     stripped = text.lstrip("\ufeff \t\r\n")
-    return not stripped or stripped[0] in "<{[" or "\n" in text or stripped.startswith(("MSH|", "UNA", "UNB+"))
+    if not stripped or stripped[0] in "<{[" or "\n" in text:
+        return True
+    return stripped.startswith(("MSH|", "UNA", "UNB+"))
 
 
 def _too_large(size: int, limits: Limits) -> Issue:
@@ -169,7 +175,8 @@ def from_bytes(name: str, data: bytes, limits: Limits | None = None, container: 
         return _sniff_text(payload, "utf-16", limits)
     if b"\x00" in data[:8192]:
         payload.format = BINARY
-        payload.issues.append(R.PAYLOAD_BINARY.issue("the payload contains NUL bytes: it is binary, not a text message"))
+        message = "the payload contains NUL bytes: it is binary, not a text message"
+        payload.issues.append(R.PAYLOAD_BINARY.issue(message))
         return payload
     encoding = "utf-8"
     if head.startswith(b"<"):
@@ -185,7 +192,8 @@ def _sniff_text(payload: Payload, encoding: str, limits: Limits) -> Payload:
         codec = codecs.lookup(encoding)
     except LookupError:
         payload.format = TEXT
-        payload.issues.append(R.PAYLOAD_UNDECODABLE.issue(f"unknown character encoding {encoding!r} declared"))
+        message = f"unknown character encoding {encoding!r} declared"
+        payload.issues.append(R.PAYLOAD_UNDECODABLE.issue(message))
         return payload
     try:
         text = data.decode(codec.name if codec.name != "utf-8" else "utf-8-sig")
@@ -230,6 +238,11 @@ def _check_mojibake(payload: Payload) -> None:
 
 def _parse_xml(payload: Payload) -> None:
     payload.format = XML
+    if payload.text is not None and _DOCTYPE.match(payload.text):
+        # refused before parsing, so that entity declarations (billion laughs) are never expanded
+        line = payload.text.count("\n", 0, payload.text.find("<!DOCTYPE")) + 1
+        payload.issues.append(_dtd_forbidden(line))
+        return
     try:
         tree = etree.ElementTree(etree.fromstring(payload.data, xml_parser()))
     except etree.XMLSyntaxError as exc:
@@ -237,17 +250,19 @@ def _parse_xml(payload: Payload) -> None:
         payload.issues.append(R.XML_MALFORMED.issue(str(exc.msg or exc), line=line, column=column))
         return
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        payload.issues.append(
-            R.XML_DTD_FORBIDDEN.issue(
-                "the document has a DOCTYPE declaration; DTDs and entities are never loaded or expanded",
-                line=1,
-            )
-        )
+        payload.issues.append(_dtd_forbidden(1))
         return
     root = tree.getroot()
     qname = etree.QName(root)
     payload.xml, payload.root, payload.namespace = tree, qname.localname, qname.namespace
     payload.format = _xml_format(qname.localname, qname.namespace)
+
+
+def _dtd_forbidden(line: int) -> Issue:
+    return R.XML_DTD_FORBIDDEN.issue(
+        "the document has a DOCTYPE declaration; DTDs and entities are never loaded or expanded",
+        line=line,
+    )
 
 
 def _xml_format(root: str, namespace: str | None) -> str:

@@ -9,6 +9,8 @@ made from it.
 
 from __future__ import annotations
 
+import sys
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -52,9 +54,13 @@ class Rule:
 class RuleSet:
     """An ordered collection of rules, declared by a pack (or the core) in one module."""
 
-    def __init__(self, family: str) -> None:
+    def __init__(self, family: str, *, module: str | None = None) -> None:
         self.family = family
         self._rules: dict[str, Rule] = {}
+        #: the module that declared this rule set (the catalogue test checks that every rule set
+        #: declared inside the package reaches :func:`catalogue`)
+        self.module = module if module is not None else sys._getframe(1).f_globals.get("__name__", "")
+        _DECLARED.add(self)
 
     def add(
         self,
@@ -88,6 +94,14 @@ class RuleSet:
 
     def __len__(self) -> int:
         return len(self._rules)
+
+
+_DECLARED: weakref.WeakSet[RuleSet] = weakref.WeakSet()
+
+
+def declared_rulesets() -> list[RuleSet]:
+    """Every :class:`RuleSet` created so far in this process (live ones), in no set order."""
+    return list(_DECLARED)
 
 
 def catalogue() -> dict[str, Rule]:

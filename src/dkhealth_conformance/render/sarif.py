@@ -37,8 +37,11 @@ def _rule(rule: Rule) -> dict[str, Any]:
 
 def sarif_log(reports: Sequence[Report]) -> dict[str, Any]:
     rules = catalogue()
-    used = list(rules)
-    index = {rule_id: n for n, rule_id in enumerate(used)}
+    descriptors = [_rule(rule) for rule in rules.values()]
+    # a report made with a custom Registry may carry rules outside the installed catalogue
+    for rule_id in sorted({i.rule_id for r in reports for i in r.issues} - set(rules)):
+        descriptors.append({"id": rule_id, "name": rule_id.replace(".", "/")})
+    index = {d["id"]: n for n, d in enumerate(descriptors)}
     artifacts = [
         {"location": {"uri": artifact_uri(r.name)}, "hashes": {"sha-256": r.digest}, "length": r.size}
         for r in reports
@@ -54,7 +57,8 @@ def sarif_log(reports: Sequence[Report]) -> dict[str, Any]:
                 physical["region"] = region
             location: dict[str, Any] = {"physicalLocation": physical}
             if issue.location.path:
-                location["logicalLocations"] = [{"fullyQualifiedName": str(issue.location), "kind": "element"}]
+                logical = {"fullyQualifiedName": str(issue.location), "kind": "element"}
+                location["logicalLocations"] = [logical]
             results.append(
                 {
                     "ruleId": issue.rule_id,
@@ -70,7 +74,7 @@ def sarif_log(reports: Sequence[Report]) -> dict[str, Any]:
         "fullName": "dkhealth-conformance",
         "version": __version__,
         "semanticVersion": __version__,
-        "rules": [_rule(rules[rule_id]) for rule_id in used],
+        "rules": descriptors,
     }
     return {
         "$schema": SCHEMA,

@@ -1,0 +1,134 @@
+"""Payload sniffing, declared encodings, undecodable bytes and mojibake."""
+
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from dkhealth_conformance import payload as pl
+from dkhealth_conformance import validate
+from dkhealth_conformance.payload import Limits, load
+
+from .conftest import NOTE_NS, rule_ids
+
+SNIFFED = [
+    (b'{"resourceType": "Patient", "id": "p1"}', pl.FHIR_JSON),
+    (b'\xef\xbb\xbf{"resourceType": "Bundle", "type": "message"}', pl.FHIR_JSON),
+    (b'<Patient xmlns="http://hl7.org/fhir"><id value="p1"/></Patient>', pl.FHIR_XML),
+    (b'<?xml version="1.0" encoding="ISO-8859-1"?>\n'
+     b'<Emessage xmlns="http://rep.oio.dk/medcom.dk/xml/schemas/2007/02/01/"><Envelope/></Emessage>',
+     pl.OIOXML),
+    (b'<ClinicalDocument xmlns="urn:hl7-org:v3"><realmCode code="DK"/></ClinicalDocument>', pl.CDA),
+    (b"MSH|^~\\&|LAB|SOR123|EPJ|SOR456|20240101120000||ORU^R01|1|P|2.5\rPID|1||0101011234^^^CPR\r", pl.HL7V2),
+    (b"UNA:+.? 'UNB+UNOC:3+5790000000000:14+5790000000001:14+240101:1200+1'UNZ+1+1'", pl.EDIFACT),
+    (b"UNB+UNOC:3+5790000000000:14+5790000000001:14+240101:1200+1'UNZ+1+1'", pl.EDIFACT),
+    (b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body/></soap:Envelope>',
+     pl.SOAP),
+    (b'<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope"><env:Body/></env:Envelope>',
+     pl.SOAP),
+    (b'<VANSEnvelope xmlns="urn:oio:medcom:vans-envelope:1.0.4"><Meta/></VANSEnvelope>', pl.VANS),
+    (b'<Note xmlns="urn:demo:note"/>', pl.XML),
+    (b'[1, 2, 3]', pl.JSON),
+    (b'{"not": "fhir"}', pl.JSON),
+    (b"Dear colleague,\nthis is a letter.\n", pl.TEXT),
+]
+
+
+@pytest.mark.parametrize(("data", "expected"), SNIFFED, ids=[e for _, e in SNIFFED])
+def test_sniffing(data: bytes, expected: str) -> None:
+    payload = load(data)
+    assert payload.format == expected
+    assert payload.issues == []
+    assert validate(data).format == expected
+
+
+def test_sniffing_records_xml_root_and_namespace() -> None:
+    payload = load(b'<VANSEnvelope xmlns="urn:oio:medcom:vans-envelope:1.0.4"/>')
+    assert (payload.root, payload.namespace) == ("VANSEnvelope", pl.VANS_NS)
+    assert "root element <VANSEnvelope>" in payload.describe()
+    assert pl.VANS_NS in payload.describe()
+
+
+@pytest.mark.parametrize("encoding", ["windows-1252", "ISO-8859-1", "iso-8859-1", "UTF-8"])
+def test_declared_encoding_is_honoured(encoding: str) -> None:
+    decl = f'<?xml version="1.0" encoding="{encoding}"?>\n'
+    text = f'{decl}<Note xmlns="{NOTE_NS}"><To>Søren Ærø Ågård</To></Note>'
+    data = text.encode(encoding)
+    payload = load(data)
+    assert payload.issues == []
+    assert payload.encoding == codecs.lookup(encoding).name
+    assert payload.xml.getroot()[0].text == "Søren Ærø Ågård"
+    assert "Søren Ærø Ågård" in payload.text
+    assert payload.data == data  # the original bytes are kept unchanged
+
+
+def test_windows_1252_specific_characters() -> None:
+    data = '<?xml version="1.0" encoding="windows-1252"?><Note>Pris 10 € – “tak”</Note>'.encode("cp1252")
+    payload = load(data)
+    assert payload.issues == []
+    assert payload.xml.getroot().text == "Pris 10 € – “tak”"
+
+
+def test_utf8_bom_and_utf16_are_decoded() -> None:
+    note = f'<Note xmlns="{NOTE_NS}"><To>Åse</To></Note>'
+    assert load(codecs.BOM_UTF8 + note.encode()).xml.getroot()[0].text == "Åse"
+    utf16 = f'<?xml version="1.0" encoding="UTF-16"?>{note}'.encode("utf-16")
+    payload = load(utf16)
+    assert payload.issues == []
+    assert payload.xml.getroot()[0].text == "Åse"
+
+
+def test_latin1_bytes_declared_as_utf8_are_undecodable() -> None:
+    data = '<?xml version="1.0" encoding="UTF-8"?>\n<Note>\n<To>Søren</To></Note>'.encode("latin-1")
+    report = validate(data)
+    assert rule_ids(report) == ["payload.undecodable"]
+    issue = report.issues[0]
+    assert issue.severity.value == "fatal"
+    assert issue.location.line == 3
+    assert "0xf8" in issue.message and "UTF-8" in issue.message
+    assert report.verdict == "unreadable"
+
+
+def test_undeclared_xml_defaults_to_utf8() -> None:
+    report = validate("<Note>Søren</Note>".encode("latin-1"))
+    assert rule_ids(report) == ["payload.undecodable"]
+
+
+def test_unknown_declared_encoding() -> None:
+    report = validate(b'<?xml version="1.0" encoding="x-klingon"?><Note/>')
+    assert rule_ids(report) == ["payload.undecodable"]
+    assert "x-klingon" in report.issues[0].message
+
+
+def test_mojibake_is_a_warning(demo_registry) -> None:
+    text = f'<?xml version="1.0"?>\n<Note xmlns="{NOTE_NS}">\n<To>SÃ¸ren</To><Body>x</Body></Note>'
+    report = validate(text.encode("utf-8"), registry=demo_registry)
+    assert rule_ids(report) == ["payload.mojibake"]
+    issue = report.issues[0]
+    assert issue.severity.value == "warning"
+    assert issue.location.line == 3
+    assert report.valid  # a warning alone does not fail the default threshold
+    assert report.standard == "demo.note"
+
+
+def test_correct_danish_letters_are_not_mojibake() -> None:
+    payload = load('<Note>Søren Ærø Ågård, Østergade 1</Note>'.encode())
+    assert payload.issues == []
+
+
+def test_limits_are_configurable() -> None:
+    data = b'{"resourceType": "Patient"}'
+    assert rule_ids(validate(data, limits=Limits(max_bytes=len(data)))) != ["payload.too-large"]
+    too_small = Limits(max_bytes=len(data) - 1)
+    assert [i.rule_id for i in load(data, limits=too_small).issues] == ["payload.too-large"]
+    nested = b'{"a": {"b": {"c": 1}}}'
+    assert load(nested, limits=Limits(max_json_depth=3)).issues == []
+    assert [i.rule_id for i in load(nested, limits=Limits(max_json_depth=2)).issues] == ["json.too-deep"]
+
+
+def test_brackets_inside_json_strings_do_not_count_as_depth() -> None:
+    data = ('{"text": "' + "[" * 500 + '"}').encode()
+    payload = load(data)
+    assert payload.issues == []
+    assert payload.format == pl.JSON
