@@ -1,0 +1,114 @@
+"""MedCom OIOXML pack: the classic XML letters (XDIS, XREF, XRPT, XREQ, XBIN) and receipts (XCTL).
+
+Standards are ``medcom.oioxml.<TypeCode>`` at version ``<VersionCode>`` (e.g.
+``medcom.oioxml.XDIS91@XD9134L``); a letter is recognised by its Emessage namespace and letter
+element. Validation runs the generated schema (structure), then the business rules, and the
+official MedCom schema when ``--schema-dir`` is given.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from ..._version import __version__
+from ...data import profiles_dir
+from ...payload import OIOXML, Payload
+from ...registry import Options, Standard
+from ...report import Issue, Severity
+from ...xmlmodel.loader import load_all
+from ...xmlmodel.model import Letter, Schema
+from ...xmlmodel.xsd import compiled
+from . import rules as R
+from .business import business_issues, letters_of
+from .official import official_issues
+from .rules import OIOXML_RULES
+from .schema_layer import schema_issues
+
+FAMILY = "medcom.oioxml"
+EMESSAGE = f"{FAMILY}.Emessage"
+
+
+@functools.lru_cache(maxsize=1)
+def models() -> dict[str, Schema]:
+    """The bundled namespace models, by namespace URI."""
+    return load_all(profiles_dir() / "oioxml")
+
+
+def _standard(schema: Schema, letter: Letter) -> Standard:
+    return Standard(
+        id=f"{FAMILY}.{letter.type_code}",
+        version=letter.version_code,
+        family=FAMILY,
+        title=f"{letter.title} ({letter.element}, namespace {schema.key})",
+        formats=(OIOXML,),
+        data=(schema.namespace, letter.element),
+    )
+
+
+_EMESSAGE_UNKNOWN = Standard(EMESSAGE, "unknown", FAMILY, "MedCom Emessage of an unknown namespace or letter",
+                             status="active", formats=(OIOXML,), data=None)
+
+
+class OioxmlPack:
+    """The pack object registered under the entry point ``oioxml``."""
+
+    name = "medcom-oioxml"
+    version = __version__
+    family = FAMILY
+    rules = OIOXML_RULES
+
+    @functools.cached_property
+    def _standards(self) -> list[Standard]:
+        found: dict[str, Standard] = {}
+        for schema in models().values():
+            for letter in schema.letters.values():
+                standard = _standard(schema, letter)
+                found.setdefault(standard.ref, standard)
+        return [*sorted(found.values(), key=lambda s: (s.id, s.version)), _EMESSAGE_UNKNOWN]
+
+    def standards(self) -> list[Standard]:
+        return self._standards
+
+    def detect(self, payload: Payload) -> Standard | None:
+        if payload.format != OIOXML or payload.xml is None:
+            return None
+        schema = models().get(payload.namespace or "")
+        if schema is None:
+            return _EMESSAGE_UNKNOWN
+        for _element, letter in letters_of(schema, payload.xml.getroot()):
+            return _standard(schema, letter)
+        return _EMESSAGE_UNKNOWN
+
+    def validate(self, payload: Payload, standard: Standard, options: Options) -> list[Issue]:
+        return validate_emessage(payload.xml, payload.namespace, options, payload.container)
+
+
+def validate_emessage(tree: Any, namespace: str | None, options: Options, container: str | None = None) -> list[Issue]:
+    """All layers for one parsed Emessage: structure, business rules, official schema."""
+    schema = models().get(namespace or "")
+    if schema is None:
+        known = ", ".join(sorted(models()))
+        return [R.NAMESPACE_UNKNOWN.issue(f"namespace {namespace!r} is not a modelled MedCom OIOXML version; "
+                                          f"known: {known}", "/Emessage", line=tree.getroot().sourceline)]
+    issues = schema_issues(compiled(schema), tree, container)
+    if not any(True for _ in letters_of(schema, tree.getroot())):
+        names = ", ".join(schema.letters)
+        issues.append(R.LETTER_UNKNOWN.issue(f"no letter of namespace {schema.key} found (expected one of {names})",
+                                             "/Emessage", line=tree.getroot().sourceline))
+    issues = _specific_first(issues, business_issues(schema, tree, container))
+    if options.schema_dir:
+        issues.extend(official_issues(options.schema_dir, schema.namespace, tree, container))
+    return issues
+
+
+def _specific_first(structural: list[Issue], business: list[Issue]) -> list[Issue]:
+    """Drop a generic schema finding where a business rule explains the same element better."""
+    explained = {(i.location.path, i.location.line) for i in business if i.severity.at_least(Severity.ERROR)}
+    kept = [i for i in structural if (i.location.path, i.location.line) not in explained]
+    return [*kept, *business]
+
+
+def pack() -> OioxmlPack:
+    """Entry point: the OIOXML pack."""
+    return OioxmlPack()
