@@ -1,0 +1,35 @@
+"""Hypothesis strategies (public API): valid values and near-miss invalid ones."""
+
+from .identifiers import (
+    authorisation_ids,
+    cpr_birth_dates,
+    cpr_numbers,
+    cpr_numbers_with_invalid_date,
+    cvr_numbers,
+    cvr_numbers_with_bad_modulus11,
+    d_ecpr_numbers,
+    ecpr_numbers_with_invalid_date,
+    glns,
+    glns_with_bad_check_digit,
+    lpr3_identifiers,
+    sor_codes,
+    x_ecpr_numbers,
+    ydernumre,
+)
+
+__all__ = [
+    "authorisation_ids",
+    "cpr_birth_dates",
+    "cpr_numbers",
+    "cpr_numbers_with_invalid_date",
+    "cvr_numbers",
+    "cvr_numbers_with_bad_modulus11",
+    "d_ecpr_numbers",
+    "ecpr_numbers_with_invalid_date",
+    "glns",
+    "glns_with_bad_check_digit",
+    "lpr3_identifiers",
+    "sor_codes",
+    "x_ecpr_numbers",
+    "ydernumre",
+]
