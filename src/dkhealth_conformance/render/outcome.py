@@ -76,8 +76,7 @@ def render(reports: Sequence[Report]) -> str:
     else:
         document = {
             "resourceType": "Bundle",
-            "type": "collection",
-            "total": len(reports),
+            "type": "collection",  # Bundle.total is only allowed for searchset/history (bdl-1)
             "entry": [{"resource": operation_outcome(r)} for r in reports],
         }
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
