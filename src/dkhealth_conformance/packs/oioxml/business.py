@@ -126,7 +126,7 @@ def _identifier_issues(model: Schema, letter_el: Any, letter: Letter, container:
         elif kind == "gln":
             issues.extend(dk.check_gln(value, location))
         elif kind == "sor":
-            issues.extend(dk.check_sor(value, location))
+            issues.extend(dk.check_sor(value, location, max_digits=dk.sor.SOR_MAX_DIGITS))
     return issues
 
 

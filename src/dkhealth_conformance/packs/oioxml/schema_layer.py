@@ -31,17 +31,30 @@ _BY_TYPE: dict[str, Rule] = {
 _FOLLOW_UPS = {"SCHEMAV_CVC_DATATYPE_VALID_1_2_1"}
 _FACETS = {t for t, rule in _BY_TYPE.items() if rule in (R.VALUE_PATTERN, R.VALUE_ENUMERATION, R.VALUE_LENGTH,
                                                           R.VALUE_RANGE)}
-_QNAME = re.compile(r"\{[^}]*\}")
+_QNAME = re.compile(r"\{(?:https?|urn):[^}]*\}")
+_EXPECTED = re.compile(r"Expected is \( ([^ ,)]+) \)")
 _ELEMENT_PREFIX = re.compile(r"^Element '[^']*': ")
 
 
-def _rule_for(error: Any) -> Rule:
+def _rule_for(error: Any, element: Any) -> Rule:
     rule = _BY_TYPE.get(error.type_name)
     if rule is not None:
         return rule
     if error.type_name == "SCHEMAV_ELEMENT_CONTENT":
-        return R.MISSING_ELEMENT if "Missing child element" in error.message else R.UNEXPECTED_ELEMENT
+        if "Missing child element" in error.message:
+            return R.MISSING_ELEMENT
+        return R.MISSING_ELEMENT if _skipped_required(error.message, element) else R.UNEXPECTED_ELEMENT
     return R.SCHEMA_OTHER
+
+
+def _skipped_required(message: str, element: Any) -> bool:
+    """True when the one element the schema expected is absent from the parent altogether: the
+    element found is fine, the one before it is missing."""
+    match = _EXPECTED.search(_QNAME.sub("", message))
+    if match is None or element is None or element.getparent() is None:
+        return False
+    wanted = match.group(1)
+    return not any(etree.QName(c).localname == wanted for c in element.getparent() if isinstance(c.tag, str))
 
 
 def readable(message: str) -> str:
@@ -77,5 +90,5 @@ def schema_issues(schema: etree.XMLSchema, tree: Any, container: str | None = No
             location = location_of(element, container)
         else:
             location = Location(error.path or "", error.line or None, None, container)
-        issues.append(_rule_for(error).issue(readable(error.message), location))
+        issues.append(_rule_for(error, element).issue(readable(error.message), location))
     return issues

@@ -1,0 +1,71 @@
+"""Every bundled example, checked as a user would (`dkconform check --format json`).
+
+A file with a sidecar ``<file>.expected`` must trigger every rule id listed there; a file without
+one must be conformant with no warnings.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dkhealth_conformance.cli import main
+from dkhealth_conformance.data import examples_dir
+
+EXAMPLES = sorted(p for p in examples_dir().rglob("*") if p.suffix in (".xml", ".json") and p.is_file())
+
+
+def expected_rules(path: Path) -> list[str]:
+    sidecar = path.with_name(path.name + ".expected")
+    if not sidecar.exists():
+        return []
+    lines = sidecar.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def test_examples_exist() -> None:
+    names = {p.parent.name for p in EXAMPLES}
+    assert {"medcom-oioxml", "vans", "hostile"} <= names
+    assert any(not expected_rules(p) for p in EXAMPLES)
+    assert any(expected_rules(p) for p in EXAMPLES)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_example(path: Path) -> None:
+    before = (path.read_bytes(), path.stat().st_mtime_ns)
+    result = CliRunner().invoke(main, ["check", "--format", "json", str(path)])
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == before, "the input must never be modified"
+    report = json.loads(result.output)["reports"][0]
+    found = {issue["rule"] for issue in report["issues"]}
+    expected = expected_rules(path)
+    if not expected:
+        assert found <= {"vans.payload"}, report["issues"]
+        assert result.exit_code == 0
+        assert report["standard"] is not None
+        return
+    missing = set(expected) - found
+    assert not missing, f"{path.name}: expected {sorted(missing)} among {sorted(found)}"
+    serious = [i for i in report["issues"] if i["severity"] in ("fatal", "error")]
+    assert result.exit_code == (1 if serious else 0)
+    for issue in report["issues"]:
+        if issue["rule"] in expected and issue["rule"].startswith(("oioxml.", "dk.", "vans.")):
+            assert issue["location"]["path"], issue
+            assert issue["location"]["line"], issue
+
+
+def test_windows_1252_example_is_really_windows_1252() -> None:
+    path = examples_dir() / "medcom-oioxml" / "xdis91-XD9134L-clinicalemail-windows-1252.xml"
+    data = path.read_bytes()
+    assert b'encoding="windows-1252"' in data
+    assert "Åbyhøj".encode("cp1252") in data
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+
+
+def test_warning_example_fails_with_fail_on_warning() -> None:
+    path = examples_dir() / "medcom-oioxml" / "warning-xdis91-mojibake.xml"
+    assert CliRunner().invoke(main, ["check", "-q", str(path)]).exit_code == 0
+    assert CliRunner().invoke(main, ["check", "-q", "--fail-on", "warning", str(path)]).exit_code == 1
