@@ -132,10 +132,12 @@ def exit_code(reports: Sequence[Report], fail_on: Severity) -> int:
               help="Deepest JSON nesting accepted.")
 @click.option("--schema-dir", type=click.Path(file_okay=False, exists=True),
               help="Official schema release to run as an extra layer (OIOXML).")
+@click.option("--correlate", "correlate_dir", type=click.Path(file_okay=False, exists=True),
+              help="Folder of sent letters: receipts are checked against the Emessages they answer (OIOXML).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal, many files).")
 def check(paths: tuple[str, ...], standard: str | None, fmt: str, output: str | None, fail_on: str,
           quiet: bool, jobs: int, include: tuple[str, ...], exclude: tuple[str, ...], max_size: int,
-          max_depth: int, schema_dir: str | None, progress: bool | None) -> None:
+          max_depth: int, schema_dir: str | None, correlate_dir: str | None, progress: bool | None) -> None:
     """Validate payload files, directories (recursively) or - for standard input."""
     if standard:
         try:
@@ -146,7 +148,7 @@ def check(paths: tuple[str, ...], standard: str | None, fmt: str, output: str | 
     files = collect(paths, include or DEFAULT_INCLUDE, exclude)
     if not files:
         raise click.UsageError("no payload files found under the given paths")
-    options = Options(schema_dir=schema_dir)
+    options = Options(schema_dir=schema_dir, extra={"correlate": correlate_dir} if correlate_dir else {})
     limits = Limits(max_bytes=max_size, max_json_depth=max_depth)
     stdin = sys.stdin.buffer.read(max_size + 1) if "-" in files else None
     jobs_list = [("<stdin>" if f == "-" else f, stdin if f == "-" else None, standard, options, limits) for f in files]

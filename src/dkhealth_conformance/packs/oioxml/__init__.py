@@ -22,6 +22,7 @@ from ...xmlmodel.xsd import compiled
 from . import rules as R
 from .business import business_issues, letters_of
 from .official import official_issues
+from .receipts import correlate, index_letters, receipt_issues
 from .rules import OIOXML_RULES
 from .schema_layer import schema_issues
 
@@ -96,7 +97,10 @@ def validate_emessage(tree: Any, namespace: str | None, options: Options, contai
         names = ", ".join(schema.letters)
         issues.append(R.LETTER_UNKNOWN.issue(f"no letter of namespace {schema.key} found (expected one of {names})",
                                              "/Emessage", line=tree.getroot().sourceline))
-    issues = _specific_first(issues, business_issues(schema, tree, container))
+    business = [*business_issues(schema, tree, container), *receipt_issues(tree.getroot(), container)]
+    issues = _specific_first(issues, business)
+    if options.extra.get("correlate"):
+        issues.extend(correlate(tree.getroot(), index_letters(str(options.extra["correlate"])), container))
     if options.schema_dir:
         issues.extend(official_issues(options.schema_dir, schema.namespace, tree, container))
     return issues

@@ -158,3 +158,58 @@ OFFICIAL_SCHEMA_MISSING = _R(
     example="dkconform check --schema-dir ./only-2014-schemas letter-2006.xml",
     issue_type="not-found",
 )
+RECEIPT = "MedCom OIOXML receipts XCTL01 (negative VANS), XCTL02 (negative), XCTL03 (positive)"
+REFUSE_ON_POSITIVE = _R(
+    "oioxml.receipt.refuse-on-positive", ERROR, "A positive receipt carries RefuseCode or RefuseText",
+    source=RECEIPT,
+    rationale="RefuseCode and RefuseText say why a letter was refused; a positive receipt accepts the "
+    "letters, so a refusal reason in it contradicts its type.",
+    example="<PositiveReceipt> … <RefuseCode>syntaksfejl</RefuseCode>",
+    issue_type="business-rule",
+)
+REFUSE_MISSING = _R(
+    "oioxml.receipt.refuse-missing", ERROR, "A negative receipt gives no RefuseCode",
+    source=RECEIPT,
+    rationale="A negative receipt must say why: a RefuseCode for the whole Emessage, or one on each "
+    "refused OriginalLetter.",
+    example="<NegativeReceipt> whose OriginalEmessage and OriginalLetter have no <RefuseCode>",
+    issue_type="business-rule",
+)
+ORIGINAL_LETTER_DUPLICATE = _R(
+    "oioxml.receipt.original-letter-duplicate", ERROR, "A receipt names the same original letter twice",
+    source=RECEIPT,
+    rationale="Each OriginalLetter answers one letter of the original Emessage; a repeated identifier "
+    "makes the answer ambiguous.",
+    example="two <OriginalLetter><OriginalLetterIdentifier>LET1</OriginalLetterIdentifier>",
+    issue_type="duplicate",
+)
+UNKNOWN_ENVELOPE = _R(
+    "oioxml.receipt.unknown-envelope", ERROR, "The receipt answers an Emessage that is not among the correlated letters",
+    source=RECEIPT + "; OriginalEnvelopeIdentifier = the answered Envelope/Identifier (dkconform check --correlate)",
+    rationale="A receipt must refer to an Emessage the receiver actually got; an unknown envelope "
+    "identifier means a mistyped reference or a receipt sent to the wrong party.",
+    example="OriginalEnvelopeIdentifier ENV9 when only ENV1 was sent",
+    issue_type="not-found",
+)
+UNKNOWN_LETTER = _R(
+    "oioxml.receipt.unknown-letter", ERROR, "The receipt names a letter that the original Emessage does not contain",
+    source=RECEIPT + "; OriginalLetterIdentifier = the answered Letter/Identifier (dkconform check --correlate)",
+    rationale="Each OriginalLetter must be one of the letters of the answered Emessage.",
+    example="OriginalLetterIdentifier LET9 in a receipt for an Emessage with LET1 only",
+    issue_type="not-found",
+)
+VERSION_MISMATCH = _R(
+    "oioxml.receipt.version-mismatch", ERROR, "OriginalVersionCode differs from the answered letter's VersionCode",
+    source=RECEIPT + "; OriginalVersionCode (XML form XD9134L or EDIFACT form D9134L)",
+    rationale="The receipt repeats the version of the letter it answers so the sender can match it.",
+    example="OriginalVersionCode XD9133L for a letter sent as XD9134L",
+    issue_type="business-rule",
+)
+PARTY_MISMATCH = _R(
+    "oioxml.receipt.party-mismatch", ERROR, "The receipt's parties do not match the answered Emessage",
+    source=RECEIPT + "; OriginalSender/OriginalReceiver and the receipt's own Sender",
+    rationale="OriginalSender and OriginalReceiver repeat the location numbers of the answered letters, "
+    "and the receipt is sent by the party that received them.",
+    example="OriginalSender 5790000209354 for a letter sent by 5790001348120",
+    issue_type="business-rule",
+)
