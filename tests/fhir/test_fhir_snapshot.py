@@ -168,6 +168,32 @@ def test_choice_types(defs: Definitions) -> None:
     assert [t["code"] for t in _el(sd, "Observation.component:mean.value[x]")["type"]] == ["Quantity"]
 
 
+def test_explicit_type_slices(defs: Definitions) -> None:
+    """Profile tools write type slices explicitly: ``value[x]:valueString`` with path ``value[x]``."""
+    defs.add_resource(_profile("answer", "Observation", BASE + "Observation", [
+        {"id": "Observation.value[x]", "path": "Observation.value[x]",
+         "type": [{"code": "string"}, {"code": "CodeableConcept"}]},
+        {"id": "Observation.value[x]:valueString", "path": "Observation.value[x]",
+         "sliceName": "valueString", "maxLength": 20},
+        {"id": "Observation.value[x]:valueCodeableConcept", "path": "Observation.value[x]",
+         "sliceName": "valueCodeableConcept"},
+        {"id": "Observation.value[x]:valueCodeableConcept.coding", "path": "Observation.value[x].coding",
+         "min": 1},
+    ]))
+    sd = defs.snapshot(EX + "answer")
+    value = _el(sd, "Observation.value[x]")
+    assert [t["code"] for t in value["type"]] == ["string", "CodeableConcept"]
+    assert value["slicing"]["rules"] == "closed"
+    ids = _ids(sd)
+    i = ids.index("Observation.value[x]")
+    assert ids[i + 1:i + 4] == ["Observation.value[x]:valueString",
+                                "Observation.value[x]:valueCodeableConcept",
+                                "Observation.value[x]:valueCodeableConcept.id"]
+    assert [t["code"] for t in _el(sd, "Observation.value[x]:valueString")["type"]] == ["string"]
+    assert _el(sd, "Observation.value[x]:valueString")["maxLength"] == 20
+    assert _el(sd, "Observation.value[x]:valueCodeableConcept.coding")["min"] == 1
+
+
 def test_extension_definition(defs: Definitions) -> None:
     ext = _profile("dk-ext", "Extension", BASE + "Extension", [
         {"id": "Extension", "path": "Extension", "short": "A complex extension"},

@@ -208,6 +208,11 @@ class _Generator:
             found = self.find(base_id)
             assert found is not None
             return found
+        if name.endswith("[x]") and "/" not in slice_name:
+            # a type slice of a choice (``value[x]:valueQuantity``), as written by profile tools
+            choice_idx = self.rename_choice(pidx, slice_name, explicit=True)
+            if choice_idx is not None:
+                return choice_idx
         # a slice, or a re-slice "a/b" of the slice "a"
         head, sep, _tail = slice_name.rpartition("/")
         sliced_id = f"{base_id}:{head}" if sep else base_id
@@ -251,8 +256,10 @@ class _Generator:
         self.elements[pos:pos] = block
         return pos
 
-    def rename_choice(self, pidx: int, name: str) -> int | None:
-        """``valueQuantity`` under the element ``pidx``: narrow ``value[x]`` (see module doc)."""
+    def rename_choice(self, pidx: int, name: str, explicit: bool = False) -> int | None:
+        """``valueQuantity`` under the element ``pidx``: narrow ``value[x]`` (see module doc).
+        ``explicit``: the differential names the type slice ``value[x]:valueQuantity`` itself;
+        then ``value[x]`` keeps its types (the differential sets them when it means to)."""
         parent_id = str(self.elements[pidx]["id"])
         for i in range(pidx + 1, self._children_end(pidx)):
             e = self.elements[i]
@@ -267,11 +274,12 @@ class _Generator:
             if not types:
                 continue
             renamed = f"{parent_id}.{name}"
-            if ":" in parent_id:
+            if ":" in parent_id and not explicit:
                 e["type"] = copy.deepcopy(types)
                 self.alias[renamed] = cid
                 return i
-            e["type"] = copy.deepcopy(types)
+            if not explicit:
+                e["type"] = copy.deepcopy(types)
             e.setdefault("slicing", {"discriminator": [{"type": "type", "path": "$this"}],
                                      "ordered": False, "rules": "closed"})
             slice_id = f"{cid}:{name}"
