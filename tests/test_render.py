@@ -282,3 +282,19 @@ def test_every_format_renders_every_report_kind(reports, demo_installed) -> None
         out = render([*reports, boom], fmt)
         assert out.endswith("\n") or fmt == "html"
         assert "boom.xml" in out
+
+
+def test_every_format_survives_control_characters_and_lone_surrogates() -> None:
+    """Messages may quote payload values: a JSON "\\u0001" or "\\ud800" escape must not break output."""
+    from dkhealth_conformance import Issue, Location, Report, Severity
+
+    odd = "value \x01\x00 and \ud800 end"
+    report = Report("odd\x02.json", "ab" * 32, 3, "json",
+                    issues=[Issue("json.malformed", Severity.FATAL, odd, Location("/a\x03", 1, 2))])
+    for fmt in FORMATS:
+        out = render([report], fmt)
+        out.encode("utf-8")  # encodable
+        assert "end" in out
+    junit = etree.fromstring(render([report], "junit").encode())
+    assert "value \ufffd\ufffd and \ufffd end" in junit.find("testsuite/testcase/failure").text
+    assert json.loads(render([report], "json"))["reports"][0]["issues"][0]["message"].endswith(" end")

@@ -59,4 +59,7 @@ FORMATS: dict[str, Callable[..., str]] = {
 
 def render(reports: Sequence[Report], fmt: str = "text", *, color: bool = False) -> str:
     """Render ``reports`` in format ``fmt`` (a key of :data:`FORMATS`)."""
-    return FORMATS[fmt](reports, color=color)
+    out = FORMATS[fmt](reports, color=color)
+    # values quoted from a payload may hold lone surrogates (a JSON "\\ud800" escape): keep the
+    # output encodable as UTF-8
+    return out if out.isascii() else out.encode("utf-8", "replace").decode("utf-8")

@@ -2,41 +2,52 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from lxml import etree
 
 from ..report import Report, Severity
 
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _safe(text: str) -> str:
+    """``text`` with the characters XML 1.0 cannot hold (control characters, lone surrogates)
+    replaced by U+FFFD; payload values quoted in messages may contain them."""
+    return _NOT_XML.sub("\ufffd", text)
+
 
 def _case(report: Report) -> etree._Element:
     case = etree.Element(
         "testcase",
         classname=f"dkconform.{report.standard or 'unrecognised'}",
-        name=report.name,
+        name=_safe(report.name),
         time=f"{report.timings.get('total', 0.0) / 1000:.6f}",
     )
     props = etree.SubElement(case, "properties")
     etree.SubElement(props, "property", name="sha256", value=report.digest)
     etree.SubElement(props, "property", name="standard", value=report.standard_ref or "")
     for rule_id in report.rule_ids():
-        etree.SubElement(props, "property", name="rule", value=rule_id)
+        etree.SubElement(props, "property", name="rule", value=_safe(rule_id))
     internal = [i for i in report.issues if i.rule_id == "internal-error"]
     bad = [i for i in report.issues if i.severity.at_least(Severity.ERROR)]
     if internal or bad:
         tag = "error" if internal else "failure"
+        summary = f"{report.verdict}: {len(bad)} issue(s): {', '.join(report.rule_ids())}"
         element = etree.SubElement(
-            case, tag, message=f"{report.verdict}: {len(bad)} issue(s): {', '.join(report.rule_ids())}",
+            case, tag, message=_safe(summary),
             type=(internal or bad)[0].rule_id,
         )
-        element.text = "\n".join(
+        element.text = _safe("\n".join(
             f"{i.severity.value} {i.rule_id} {i.location} (line {i.location.line or '?'}): {i.message}"
             for i in report.issues
-        )
+        ))
     other = [i for i in report.issues if not i.severity.at_least(Severity.ERROR)]
     if other:
         out = etree.SubElement(case, "system-out")
-        out.text = "\n".join(f"{i.severity.value} {i.rule_id} {i.location}: {i.message}" for i in other)
+        lines = [f"{i.severity.value} {i.rule_id} {i.location}: {i.message}" for i in other]
+        out.text = _safe("\n".join(lines))
     return case
 
 

@@ -42,6 +42,5 @@ def summary(reports: Sequence[Report]) -> str:
             totals[key] += count
     conformant = sum(1 for r in reports if r.valid)
     parts = ", ".join(f"{count} {name}" for name, count in totals.items() if count)
-    return f"{len(reports)} payload(s) checked: {conformant} conformant, {len(reports) - conformant} not; " + (
-        parts or "no issues"
-    )
+    checked = f"{len(reports)} payload(s) checked: {conformant} conformant, {len(reports) - conformant} not"
+    return f"{checked}; {parts or 'no issues'}"
