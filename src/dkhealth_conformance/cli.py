@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import multiprocessing
 import os
 import sys
 from collections.abc import Iterable, Sequence
@@ -84,7 +85,12 @@ def _check_one(job: tuple[str, bytes | None, str | None, Options, Limits]) -> Re
 def _run(jobs: list[tuple[str, bytes | None, str | None, Options, Limits]], workers: int,
          progress: bool) -> list[Report]:
     if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        for pack in default_registry().packs:  # compile once here; forked workers inherit it
+            warm = getattr(pack, "warm", None)
+            if callable(warm):
+                warm()
+        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             results: Iterable[Report] = pool.map(_check_one, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
             return _with_progress(results, len(jobs), progress)
     return _with_progress(map(_check_one, jobs), len(jobs), progress)

@@ -46,7 +46,7 @@ SOAP_NAMESPACES = ("http://schemas.xmlsoap.org/soap/envelope/", "http://www.w3.o
 
 _XML_DECL = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 #: a DOCTYPE in the prolog (after the XML declaration, comments, processing instructions)
-_DOCTYPE = re.compile(r"\A\ufeff?(?:\s+|<\?.*?\?>|<!--.*?-->)*<!DOCTYPE\b", re.DOTALL)
+_FIRST_ELEMENT = re.compile(r"<[A-Za-z_:]")
 _MOJIBAKE = re.compile("Ã[¦¸¥†˜…]|Ã[\u0080-\u00bf]|Â[\u00a0-\u00bf]")
 
 
@@ -236,9 +236,18 @@ def _check_mojibake(payload: Payload) -> None:
         )
 
 
+def _has_doctype(text: str) -> bool:
+    """A DOCTYPE declaration in the prolog (before the root element's start tag). Linear time."""
+    where = text.find("<!DOCTYPE")
+    if where < 0:
+        return False
+    first = _FIRST_ELEMENT.search(text)
+    return first is None or where < first.start()
+
+
 def _parse_xml(payload: Payload) -> None:
     payload.format = XML
-    if payload.text is not None and _DOCTYPE.match(payload.text):
+    if payload.text is not None and _has_doctype(payload.text):
         # refused before parsing, so that entity declarations (billion laughs) are never expanded
         line = payload.text.count("\n", 0, payload.text.find("<!DOCTYPE")) + 1
         payload.issues.append(_dtd_forbidden(line))

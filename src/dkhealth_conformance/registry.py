@@ -29,9 +29,9 @@ class Standard:
     id: str
     version: str
     family: str
-    title: str
-    status: str = "active"  # active | retired | draft
-    formats: tuple[str, ...] = ()
+    title: str = field(compare=False)
+    status: str = field(default="active", compare=False)  # active | retired | draft
+    formats: tuple[str, ...] = field(default=(), compare=False)
     data: Any = field(default=None, compare=False, repr=False)  # the pack's own model object
 
     @property

@@ -71,6 +71,11 @@ class OioxmlPack:
     def standards(self) -> list[Standard]:
         return self._standards
 
+    def warm(self) -> None:
+        """Load the models and compile their schemas now (before worker processes fork)."""
+        for schema in models().values():
+            compiled(schema)
+
     def detect(self, payload: Payload) -> Standard | None:
         if payload.format != OIOXML or payload.xml is None:
             return None

@@ -6,11 +6,10 @@ simple type; the type's ``kind`` (``cpr``, ``gln`` …) selects the Danish ident
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 from collections.abc import Iterator
 from typing import Any
-
-from lxml import etree
 
 from ... import dk
 from ...payload import location_of
@@ -23,14 +22,15 @@ UNKNOWN_CPR = "0000000000"
 
 
 def _local(element: Any) -> str:
-    return etree.QName(element).localname if isinstance(element.tag, str) else ""
+    tag = element.tag
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
 def _child(element: Any, name: str) -> Any:
-    for child in element:
-        if _local(child) == name:
-            return child
-    return None
+    """The first child ``name`` in the element's own namespace (lxml's C-level ``find``)."""
+    tag = element.tag
+    namespace = tag[: tag.find("}") + 1] if tag.startswith("{") else ""
+    return element.find(namespace + name)
 
 
 def _text(element: Any, *names: str) -> str | None:
@@ -61,18 +61,27 @@ def letters_of(model: Schema, root: Any) -> Iterator[tuple[Any, Letter]]:
             yield child, letter
 
 
-def typed_values(model: Schema, element: Any, content: ComplexType) -> Iterator[tuple[Any, SimpleType]]:
-    """Every text-valued descendant of ``element`` with its simple type, following the model."""
-    declared = {e.name: e.type for e in walk(content.particles)}
-    for child in element:
-        declared_type = declared.get(_local(child))
-        if declared_type is None:
-            continue
-        resolved = model.resolve(declared_type)
-        if isinstance(resolved, SimpleType):
-            yield child, resolved
-        elif isinstance(resolved, ComplexType) and not resolved.mixed:
-            yield from typed_values(model, child, resolved)
+_CHECKED_KINDS = ("cpr", "gln", "sor")
+_KIND_MAPS: dict[int, dict[str, str]] = {}
+
+
+def kind_map(model: Schema) -> dict[str, str]:
+    """Element name → identifier kind (``cpr``, ``gln``, ``sor``) for every element of the model
+    whose simple type carries one (computed once per model)."""
+    key = id(model)
+    if key not in _KIND_MAPS:
+        found: dict[str, str] = {}
+        contents = [*model.complex.values(), *(letter.content for letter in model.letters.values())]
+        while contents:
+            content = contents.pop()
+            for element in walk(content.particles):
+                resolved = model.resolve(element.type)
+                if isinstance(resolved, SimpleType) and resolved.kind in _CHECKED_KINDS:
+                    found[element.name] = resolved.kind
+                elif isinstance(resolved, ComplexType) and resolved.anonymous:
+                    contents.append(resolved)
+        _KIND_MAPS[key] = found
+    return _KIND_MAPS[key]
 
 
 def _header_issues(letter_el: Any, letter: Letter, model: Schema, sent: _dt.datetime | None,
@@ -110,23 +119,31 @@ def _header_issues(letter_el: Any, letter: Letter, model: Schema, sent: _dt.date
     return issues
 
 
-def _identifier_issues(model: Schema, letter_el: Any, letter: Letter, container: str | None) -> list[Issue]:
+def _identifier_issues(model: Schema, letter_el: Any, container: str | None) -> list[Issue]:
+    """CPR, GLN and SOR checks on the elements whose type says so, and on ``Identifier`` by its
+    ``IdentifierCode``. Only the matching elements are visited (lxml's C-level ``iter``)."""
+    kinds = kind_map(model)
+    namespace = model.namespace
+    tags = [f"{{{namespace}}}{name}" for name in (*kinds, "Identifier")]
     issues: list[Issue] = []
-    for element, simple in typed_values(model, letter_el, letter.content):
+    for element in letter_el.iter(*tags):
         value = (element.text or "").strip()
-        if not value:
-            continue
-        location = location_of(element, container)
-        kind = simple.kind
-        if _local(element) == "Identifier":
+        name = element.tag.rpartition("}")[2]
+        kind = kinds.get(name)
+        if name == "Identifier":
             code = _text(element.getparent(), "IdentifierCode")
             kind = {"lokationsnummer": "gln", "sorkode": "sor"}.get(code or "", kind)
-        if kind == "cpr" and value != UNKNOWN_CPR:
-            issues.extend(dk.check_cpr(value, location))
+        if not value or kind is None or (kind == "cpr" and value == UNKNOWN_CPR):
+            continue
+        if kind == "cpr":
+            found = dk.check_cpr(value)
         elif kind == "gln":
-            issues.extend(dk.check_gln(value, location))
-        elif kind == "sor":
-            issues.extend(dk.check_sor(value, location, max_digits=dk.sor.SOR_MAX_DIGITS))
+            found = dk.check_gln(value)
+        else:
+            found = dk.check_sor(value, max_digits=dk.sor.SOR_MAX_DIGITS)
+        if found:
+            location = location_of(element, container)
+            issues.extend(dataclasses.replace(issue, location=location) for issue in found)
     return issues
 
 
@@ -138,7 +155,7 @@ def business_issues(model: Schema, tree: Any, container: str | None = None) -> l
     seen: dict[str, Any] = {}
     for letter_el, letter in letters_of(model, root):
         issues.extend(_header_issues(letter_el, letter, model, sent, container))
-        issues.extend(_identifier_issues(model, letter_el, letter, container))
+        issues.extend(_identifier_issues(model, letter_el, container))
         header = _child(letter_el, "Letter")
         identifier = _text(header, "Identifier") if header is not None else None
         if identifier:
