@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -154,8 +155,13 @@ class Report:
         """The payload's text at a 1-based line, where the payload was text."""
         if self.text is None or not line:
             return None
-        lines = self.text.splitlines()
+        lines = self._lines
         return lines[line - 1] if 0 < line <= len(lines) else None
+
+    @functools.cached_property
+    def _lines(self) -> list[str]:
+        # split once: renderers ask for a line per issue
+        return (self.text or "").splitlines()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form documented in ``docs/api.md`` (schema ``dkhealth-report/1``)."""
