@@ -52,8 +52,8 @@ def package_rulesets():
 
 def package_rules(registry: Registry) -> dict[str, Rule]:
     """The catalogue as installed, without packs that live outside the package (test packs)."""
-    return {rid: rule for rid, rule in catalogue().items()
-            if any(rule is r for rs in package_rulesets() for r in rs)}
+    declared = {id(r) for rs in package_rulesets() for r in rs}
+    return {rid: rule for rid, rule in catalogue().items() if id(rule) in declared}
 
 
 # --------------------------------------------------------------------------- rule quality
