@@ -200,7 +200,9 @@ def standards_show(standard_id: str) -> None:
     for std in found:
         formats = ", ".join(std.formats) or "any"
         click.echo(f"  version {std.version}  status {std.status}  formats {formats}")
-    click.echo(f"  rules: {len(pack.rules)} in pack {pack.name} (dkconform rules --family {found[0].family})")
+    families = sorted({r.id.split(".")[0] for r in pack.rules})
+    hint = " ".join(f"--family {f}" for f in families)
+    click.echo(f"  rules: {len(pack.rules)} in pack {pack.name} (dkconform rules {hint})")
 
 
 @main.command("rules")

@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+import yaml
+
 from ..._version import __version__
 from ...data import profiles_dir
 from ...payload import OIOXML, Payload
@@ -36,12 +38,21 @@ def models() -> dict[str, Schema]:
     return load_all(profiles_dir() / "oioxml")
 
 
+@functools.lru_cache(maxsize=1)
+def current_versions() -> dict[str, str]:
+    """Letter type → its current VersionCode (``profiles/oioxml/_versions.yaml``)."""
+    with (profiles_dir() / "oioxml" / "_versions.yaml").open(encoding="utf-8") as handle:
+        return dict(yaml.safe_load(handle)["current"])
+
+
 def _standard(schema: Schema, letter: Letter) -> Standard:
+    current = current_versions().get(letter.type_code)
     return Standard(
         id=f"{FAMILY}.{letter.type_code}",
         version=letter.version_code,
         family=FAMILY,
         title=f"{letter.title} ({letter.element}, namespace {schema.key})",
+        status="current" if current == letter.version_code else f"superseded by {current}" if current else "active",
         formats=(OIOXML,),
         data=(schema.namespace, letter.element),
     )
