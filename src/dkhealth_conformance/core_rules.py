@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from .report import Severity
-
 from .rules import RuleSet
 
 CORE_RULES = RuleSet("core")

@@ -258,7 +258,7 @@ def _parse_xml(payload: Payload) -> None:
         line, column = exc.position if exc.position else (None, None)
         payload.issues.append(R.XML_MALFORMED.issue(str(exc.msg or exc), line=line, column=column))
         return
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+    if getattr(tree.docinfo, "doctype", "") or tree.docinfo.internalDTD is not None:
         payload.issues.append(_dtd_forbidden(1))
         return
     root = tree.getroot()
