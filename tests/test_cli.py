@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -287,7 +288,8 @@ def test_subprocess_exit_codes_and_stdin(subprocess_env, files) -> None:
 
 
 def test_console_script(subprocess_env, files) -> None:
-    script = shutil.which("dkconform")
+    beside = Path(sys.executable).parent / "dkconform"  # where pip put it for this interpreter
+    script = str(beside) if beside.is_file() else shutil.which("dkconform")
     assert script, "the dkconform console script is not installed"
     result = run([script, "--version"], subprocess_env)
     assert result.returncode == 0
