@@ -142,3 +142,15 @@ def test_registry_lookup(demo_registry: Registry) -> None:
     demo_registry.register(demo_registry.packs[0])  # registering a pack twice is a no-op
     assert [p.name for p in demo_registry.packs] == names
     assert all(isinstance(p, dkhealth_conformance.Pack) for p in demo_registry.packs)
+
+
+def test_data_folders_from_the_source_tree() -> None:
+    from dkhealth_conformance import data
+
+    from .conftest import REPO
+
+    assert data.examples_dir() == REPO / "examples"
+    assert data.profiles_dir() == REPO / "profiles"
+    assert data.testsuites_dir() == REPO / "testsuites"
+    with pytest.raises(ValueError, match="unknown data folder"):
+        data.data_dir("secrets")
