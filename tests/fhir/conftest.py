@@ -4,19 +4,34 @@ setup`), once per machine; it is kept in the FHIR package cache, never in the re
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from dkhealth_conformance.fhir.packages import CORE_ID, CORE_VERSION, Definitions, cache_dir
-from dkhealth_conformance.fhir.setup import obtain_core
+from dkhealth_conformance.fhir.setup import SetupError, examples_tarball, obtain_core, obtain_examples
 
 
 @pytest.fixture(scope="session")
 def core_folder() -> Path:
     """hl7.fhir.r4.core#4.0.1 in the package cache (obtained by the setup code when missing)."""
     return obtain_core(cache_dir())
+
+
+@pytest.fixture(scope="session")
+def examples_tgz(core_folder: Path) -> Path:
+    """The official R4 examples tarball (npm hl7.fhir.r4.examples@4.0.1) in the package cache.
+    Skipped only where it is not cached and npm is not installed to fetch it."""
+    if not examples_tarball(core_folder.parent).is_file() and shutil.which("npm") is None:
+        pytest.skip("npm is not available to fetch hl7.fhir.r4.examples@4.0.1")
+    try:
+        return obtain_examples(core_folder.parent)
+    except SetupError as exc:
+        if shutil.which("npm") is None:
+            pytest.skip(str(exc))
+        raise
 
 
 @pytest.fixture(scope="session")

@@ -100,10 +100,10 @@ def test_core_in_cache_has_the_pinned_content(core_folder: Path) -> None:
     assert setup.content_digest(files) == setup.CORE_CONTENT_SHA256
 
 
-def test_core_rebuilt_from_the_examples_package(core_folder: Path) -> None:
+def test_core_rebuilt_from_the_examples_package(examples_tgz: Path) -> None:
     """Source 2: the npm examples tarball (kept in the cache) gives the same core content."""
-    tgz = setup.obtain_examples(core_folder.parent)
-    files = setup.core_from_examples_tgz(tgz.read_bytes())
+    assert setup.sha256(examples_tgz.read_bytes()) == setup.EXAMPLES_TGZ_SHA256
+    files = setup.core_from_examples_tgz(examples_tgz.read_bytes())
     assert json.loads(files["package.json"])["name"] == "hl7.fhir.r4.core"
     assert len(files) == 4579
 

@@ -430,14 +430,18 @@ class Definitions:
         return entry
 
     def add_file(self, path: str | os.PathLike[str]) -> list[Entry]:
-        """Add a single definition file (JSON, or a Bundle of definitions); a folder or ``.tgz``
-        is added as a package."""
+        """Add a single definition file (FHIR JSON or XML; a resource or a Bundle of them); a
+        folder or ``.tgz`` is added as a package. Reading XML needs the core package."""
         p = Path(path)
         if p.is_dir() or p.name.endswith((".tgz", ".tar.gz")):
             return list(self.add_package(p).entries)
         data = p.read_bytes()
         if data.lstrip()[:1] == b"<":
-            raise PackageError(f"{p}: FHIR XML definition files are not supported yet; use the JSON form")
+            from .xmlconv import xml_to_json
+
+            if not any(pkg.id == CORE_ID for pkg in self.packages):
+                self.load(CORE_ID, CORE_VERSION, needed_by=f"{p.name} (reading FHIR XML)")
+            resource = xml_to_json(data, self)
         else:
             resource = _load_json(data, p)
         if isinstance(resource, dict) and resource.get("resourceType") == "Bundle":
