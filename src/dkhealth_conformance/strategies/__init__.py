@@ -33,3 +33,7 @@ __all__ = [
     "x_ecpr_numbers",
     "ydernumre",
 ]
+
+from .oioxml import invalid_letters, letters  # noqa: E402  (MedCom OIOXML letters from the bundled models)
+
+__all__ += ["invalid_letters", "letters"]
