@@ -31,6 +31,7 @@ LETTERS: dict[str, dict[str, tuple[str, str]]] = {
         "LaboratoryReport": ("XRPT01", "XR0130K"),
         "PrivateSpecialistReferral": ("XREF06", "XH0630R"),
     },
+    "2014-10-08": {"LaboratoryReport": ("XRPT01", "XR0131K")},
 }
 NAMESPACES = {
     "2006-07-01": "http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2006/07/01/",
