@@ -287,6 +287,9 @@ def test_fixtures_and_marker(pytester: pytest.Pytester) -> None:
         "warnings (fail on warning): payload.mojibake",
     ])
     assert "Traceback" not in result.stdout.str()
+    # the run's fail-on setting is the fixtures' default below the marker
+    result = pytester.runpytest("test_messages.py", "--dkhealth-fail-on", "warning")
+    result.assert_outcomes(passed=3, failed=3)
 
 
 def test_junit_properties(pytester: pytest.Pytester, messages: Path) -> None:

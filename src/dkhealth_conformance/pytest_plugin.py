@@ -164,9 +164,7 @@ def _resolve_settings(config: pytest.Config) -> Settings:
         return tool.get(key)
 
     standard = pick("dkhealth_standard", "dkhealth_standard", "standard") or None
-    fail_on = pick("dkhealth_fail_on", "dkhealth_fail_on", "fail_on") or "error"
-    if fail_on not in FAIL_ON_LEVELS:
-        raise pytest.UsageError(f"dkhealth: fail_on must be one of {', '.join(FAIL_ON_LEVELS)}, not {fail_on!r}")
+    fail_on = _configured_fail_on(config, tool)
     include = tuple(_as_list(pick("dkhealth_include", "dkhealth_include", "include"), "include")) or DEFAULT_INCLUDE
     exclude = tuple(_as_list(pick("dkhealth_exclude", "dkhealth_exclude", "exclude"), "exclude"))
     if standard:
@@ -190,6 +188,17 @@ def _resolve_settings(config: pytest.Config) -> Settings:
         exclude=exclude,
         report_file=(config.invocation_params.dir / report_file) if report_file else None,
     )
+
+
+def _configured_fail_on(config: pytest.Config, tool: dict[str, Any] | None = None) -> str:
+    """``--dkhealth-fail-on``, else ``dkhealth_fail_on`` (ini), else ``[tool.dkhealth] fail_on``, else error."""
+    if tool is None:
+        tool = _pyproject_section(config.rootpath)
+    fail_on = config.getoption("dkhealth_fail_on") or config.getini("dkhealth_fail_on") or tool.get("fail_on")
+    fail_on = fail_on or "error"
+    if fail_on not in FAIL_ON_LEVELS:
+        raise pytest.UsageError(f"dkhealth: fail_on must be one of {', '.join(FAIL_ON_LEVELS)}, not {fail_on!r}")
+    return str(fail_on)
 
 
 def _add_collection_args(config: pytest.Config, roots: Sequence[Path]) -> None:
@@ -352,14 +361,20 @@ def _portable(report: Report) -> dict[str, Any]:
 
 
 def _from_portable(data: dict[str, Any]) -> Report:
-    from .report import Issue, Location, Report, Severity
+    """Rebuild a :class:`Report` from :func:`_portable` (on the controller, for the HTML file);
+    issues are made by their catalogued rules, as everywhere else."""
+    from .report import Location, Report, Severity
+    from .rules import Rule, catalogue
 
-    issues = [
-        Issue(i["rule"], Severity(i["severity"]), i["message"],
-              Location(i["location"]["path"], i["location"]["line"], i["location"]["column"],
-                       i["location"].get("container")), i["source"])
-        for i in data["issues"]
-    ]
+    rules = catalogue()
+    issues = []
+    for item in data["issues"]:
+        rule = rules.get(item["rule"])
+        if rule is None:  # a rule of a pack only the worker had registered (e.g. in a conftest.py)
+            rule = Rule(item["rule"], Severity(item["severity"]), "", item["source"], "")
+        loc = item["location"]
+        location = Location(loc["path"], loc["line"], loc["column"], loc.get("container"))
+        issues.append(rule.issue(item["message"], location, severity=Severity(item["severity"])))
     quoted = {int(n): text for n, text in data.get("lines", {}).items()}
     text = "\n".join(quoted.get(n, "") for n in range(1, max(quoted, default=0) + 1)) if quoted else None
     return Report(data["name"], data["sha256"], data["size"], data["format"], data["standard"], data["version"],
@@ -455,12 +470,12 @@ def dkhealth_assert_conforms(request: pytest.FixtureRequest,
                              dkhealth_validate: Callable[..., Report]) -> Callable[..., Report]:
     """``dkhealth_assert_conforms(payload, standard=None, fail_on=None) -> Report``: fail the test
     with the readable list of issues unless the payload conforms. ``fail_on`` defaults to the
-    marker's, else ``--dkhealth-fail-on``/configuration, else ``error``."""
+    marker's, else the run's setting (``--dkhealth-fail-on``, ini, ``[tool.dkhealth]``), else ``error``."""
     from .report import Severity
 
     _, marker_fail_on = _marker_defaults(request.node)
     settings = request.config.stash.get(SETTINGS_KEY, None)
-    configured = settings.fail_on if settings is not None else (request.config.getoption("dkhealth_fail_on"))
+    configured = settings.fail_on if settings is not None else _configured_fail_on(request.config)
 
     def check(payload: Any, standard: str | None = None, fail_on: str | None = None, **kwargs: Any) -> Report:
         report = dkhealth_validate(payload, standard, **kwargs)
