@@ -31,6 +31,7 @@ LETTERS: dict[str, dict[str, tuple[str, str]]] = {
         "LaboratoryReport": ("XRPT01", "XR0130K"),
         "PrivateSpecialistReferral": ("XREF06", "XH0630R"),
     },
+    "2012-03-28": {"BinaryLetter": ("XBIN01", "XB0131X")},
     "2014-10-08": {"LaboratoryReport": ("XRPT01", "XR0131K")},
 }
 NAMESPACES = {
@@ -181,3 +182,13 @@ def test_required_element_and_enumeration_mutations_are_rejected(key: str) -> No
                 letter.find(f"{{{NAMESPACES[key]}}}VersionCode").text = "XD9999Z"
             for schema in schemas:
                 assert not schema.validate(doc), (path.name, mutate)
+
+
+@pytest.mark.xfail(strict=True, reason="the model format has no switch for the Emessage's Local_Elements: "
+                   "the generated schema always allows it, while 2012-03-28 and 2014-10-08 have none")
+@pytest.mark.parametrize("key", ["2012-03-28", "2014-10-08"])
+def test_local_elements_are_refused_where_the_namespace_has_none(key: str) -> None:
+    path = next(path for k, path in CASES if k == key)
+    doc = etree.parse(str(path))
+    doc.getroot().append(etree.Element(f"{{{NAMESPACES[key]}}}Local_Elements"))
+    assert not _ours(key).validate(doc)
