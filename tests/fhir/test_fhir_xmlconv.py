@@ -153,7 +153,8 @@ def test_numbers_keep_their_json_form(core_definitions: Definitions) -> None:
 
 @pytest.mark.parametrize(("xml", "message"), [
     (b'<Patient xmlns="http://hl7.org/fhir"><nmae><family value="x"/></nmae></Patient>',
-     "Patient: unknown element nmae (line 1)"),
+     "Patient.nmae: unknown element nmae (line 1)"),
+    (b'<Patient xmlns="http://hl7.org/fhir"><active/></Patient>', "<active> has neither a value nor content"),
     (b'<Patient><id value="x"/></Patient>', "<Patient> is not in the FHIR namespace"),
     (b'<Nonsense xmlns="http://hl7.org/fhir"/>', "unknown resource type Nonsense"),
     (b'<Patient xmlns="http://hl7.org/fhir"><active value="true"/><active value="false"/></Patient>',
@@ -165,6 +166,28 @@ def test_errors(core_definitions: Definitions, xml: bytes, message: str) -> None
     with pytest.raises(XmlConversionError) as info:
         xml_to_json(xml, core_definitions)
     assert message in str(info.value)
+
+
+def test_lenient_conversion_records_problems(core_definitions: Definitions) -> None:
+    xml = b"""<Patient xmlns="http://hl7.org/fhir">
+  <nmae><family value="x"/></nmae>
+  <gender value="female"/>
+  <gender value="male"/>
+  <active/>
+  <x:foo xmlns:x="urn:other"/>
+  <contained/>
+  <name><family value="Hansen"/></name>
+</Patient>"""
+    converter = XmlToJson(core_definitions, strict=False)
+    got = converter.convert(xml)
+    assert got == {"resourceType": "Patient", "gender": "female", "name": [{"family": "Hansen"}]}
+    assert [(p.kind, p.path, p.line) for p in converter.problems] == [
+        ("unknown-element", "Patient.nmae", 2),
+        ("repeated", "Patient.gender", 4),
+        ("empty", "Patient.active", 5),
+        ("namespace", "Patient.foo", 6),
+        ("resource-count", "Patient.contained[0]", 7),
+    ]
 
 
 def test_entities_are_not_expanded(core_definitions: Definitions) -> None:

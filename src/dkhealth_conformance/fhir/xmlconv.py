@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
@@ -48,6 +49,17 @@ class XmlConversionError(PackageError):
         self.line, self.path = line, path
         where = f" (line {line})" if line else ""
         super().__init__(f"{path + ': ' if path else ''}{message}{where}")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What the lenient converter left out, and why (``kind``: namespace, unknown-element,
+    repeated, empty, resource-count)."""
+
+    kind: str
+    message: str
+    path: str
+    line: int | None
 
 
 class _Info:
@@ -131,9 +143,14 @@ def parse_xml(data: bytes | bytearray | str) -> Any:
 class XmlToJson:
     """A converter bound to a set of definitions (type indexes are built once and kept)."""
 
-    def __init__(self, defs: Definitions, *, decimal: Callable[[str], Any] = json_number) -> None:
+    def __init__(self, defs: Definitions, *, decimal: Callable[[str], Any] = json_number,
+                 strict: bool = True) -> None:
         self.defs = defs
         self.decimal = decimal
+        #: strict: raise on the first problem; otherwise record it in :attr:`problems`, leave the
+        #: element out and go on (for validation, which reports every problem)
+        self.strict = strict
+        self.problems: list[Problem] = []
         self._types: dict[str, _TypeIndex] = {}
         #: FHIRPath-style path -> source line of the last conversion
         self.lines: dict[str, int] = {}
@@ -152,19 +169,27 @@ class XmlToJson:
         if hasattr(root, "getroot"):
             root = root.getroot()
         self.lines = {}
+        self.problems = []
         return self.resource(root, "")
+
+    def problem(self, kind: str, message: str, line: int | None, path: str) -> None:
+        if self.strict:
+            raise XmlConversionError(message, line, path)
+        self.problems.append(Problem(kind, message, path, line))
 
     # ------------------------------------------------------------------------------ pieces
 
     def resource(self, el: Any, where: str) -> dict[str, Any]:
         ns, rtype = _local(el.tag)
+        self.lines[where or rtype] = el.sourceline
+        out: dict[str, Any] = {"resourceType": rtype}
         if ns != FHIR_NS:
-            raise XmlConversionError(f"<{rtype}> is not in the FHIR namespace", el.sourceline, where)
+            self.problem("namespace", f"<{rtype}> is not in the FHIR namespace", el.sourceline, where or rtype)
         index = self.index(rtype)
         if index is None or index.kind != "resource":
-            raise XmlConversionError(f"unknown resource type {rtype}", el.sourceline, where)
-        out: dict[str, Any] = {"resourceType": rtype}
-        self.lines[where or rtype] = el.sourceline
+            if self.strict:
+                raise XmlConversionError(f"unknown resource type {rtype}", el.sourceline, where)
+            return out  # the validator reports the unknown resourceType
         self.children(el, rtype, index, out, where or rtype)
         return out
 
@@ -180,16 +205,23 @@ class XmlToJson:
                 self.lines[f"{jpath}.div"] = child.sourceline
                 continue
             if ns != FHIR_NS:
-                raise XmlConversionError(f"<{name}> is not in the FHIR namespace", child.sourceline, jpath)
+                self.problem("namespace", f"<{name}> is not in the FHIR namespace", child.sourceline,
+                             f"{jpath}.{name}")
+                continue
             if info is None:
-                raise XmlConversionError(f"unknown element {name}", child.sourceline, jpath)
+                self.problem("unknown-element", f"unknown element {name}", child.sourceline, f"{jpath}.{name}")
+                continue
             n = counts.get(name, 0)
             counts[name] = n + 1
             cpath = f"{jpath}.{name}[{n}]" if info.repeats else f"{jpath}.{name}"
-            self.lines[cpath] = child.sourceline
             if not info.repeats and n:
-                raise XmlConversionError(f"{name} appears more than once", child.sourceline, jpath)
+                self.problem("repeated", f"{name} appears more than once", child.sourceline, cpath)
+                continue
+            self.lines.setdefault(cpath, child.sourceline)
+            before = len(self.problems)
             value, meta = self.value(child, info, f"{def_path}.{name}", index, cpath)
+            if value is None and meta is None and len(self.problems) == before:
+                self.problem("empty", f"<{name}> has neither a value nor content", child.sourceline, cpath)
             if info.repeats:
                 out.setdefault(name, []).append(value)
                 out.setdefault("_" + name, []).append(meta)
@@ -218,7 +250,8 @@ class XmlToJson:
         if code in ("Resource", "DomainResource") or (self.index(code) or _NOKIND).kind == "resource":
             inner = [c for c in el if isinstance(c.tag, str)]
             if len(inner) != 1:
-                raise XmlConversionError(f"{def_path} must hold exactly one resource", el.sourceline, jpath)
+                self.problem("resource-count", f"{def_path} must hold exactly one resource", el.sourceline, jpath)
+                return None, None
             return self.resource(inner[0], jpath), None
         type_index = self.index(code)
         if type_index is None:
