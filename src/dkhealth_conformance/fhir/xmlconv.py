@@ -53,8 +53,9 @@ class XmlConversionError(PackageError):
 
 @dataclass(frozen=True)
 class Problem:
-    """What the lenient converter left out, and why (``kind``: namespace, unknown-element,
-    repeated, empty, resource-count)."""
+    """What the lenient converter left out, and why (``kind``: namespace, repeated, empty,
+    resource-count). Unknown FHIR-namespace elements are not left out but kept under their name,
+    so that validation reports them as it does for JSON."""
 
     kind: str
     message: str
@@ -168,7 +169,7 @@ class XmlToJson:
         root = parse_xml(xml) if isinstance(xml, bytes | bytearray | str) else xml
         if hasattr(root, "getroot"):
             root = root.getroot()
-        self.lines = {}
+        self.lines = {"(resource)": root.sourceline}
         self.problems = []
         return self.resource(root, "")
 
@@ -209,7 +210,12 @@ class XmlToJson:
                              f"{jpath}.{name}")
                 continue
             if info is None:
-                self.problem("unknown-element", f"unknown element {name}", child.sourceline, f"{jpath}.{name}")
+                if self.strict:
+                    raise XmlConversionError(f"unknown element {name}", child.sourceline, f"{jpath}.{name}")
+                # kept (as its value attribute, or {}) so that validation reports it as for JSON
+                self.lines.setdefault(f"{jpath}.{name}", child.sourceline)
+                if name not in out:
+                    out[name] = child.get("value") if child.get("value") is not None else {}
                 continue
             n = counts.get(name, 0)
             counts[name] = n + 1
