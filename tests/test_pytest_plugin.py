@@ -24,8 +24,11 @@ TRUNCATED = examples_dir() / "hostile" / "truncated.xml"
 
 @pytest.fixture(scope="module", autouse=True)
 def _warm() -> None:
-    """Validate once in this process, outside pytester's runs: modules first imported inside an
-    in-process run are unloaded after it, and the compiled validators would be built again."""
+    """Import and validate once in this process, outside pytester's runs: modules first imported
+    inside an in-process run are unloaded after it, so each run would import them again (the
+    hypothesis plugin imports hypothesis in its terminal summary) and rebuild the validators."""
+    import hypothesis  # noqa: F401
+
     import dkhealth_conformance.cli
     import dkhealth_conformance.render.html  # noqa: F401
 
@@ -220,6 +223,13 @@ def test_bad_configuration_is_a_usage_error(pytester: pytest.Pytester, messages:
     result = pytester.runpytest("--dkhealth", "messages")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*fail_on must be one of error, warning*"])
+
+
+def test_no_payload_paths_gives_a_hint(pytester: pytest.Pytester, messages: Path) -> None:
+    pytester.makepyprojecttoml('[tool.pytest.ini_options]\ntestpaths = ["messages"]\n')
+    result = pytester.runpytest("--dkhealth")
+    result.assert_outcomes(passed=1)  # test_local only: testpaths are not payload paths
+    result.stdout.fnmatch_lines(["dkhealth: no payload paths; name them*or configure them*"])
 
 
 def test_fail_on_warning(pytester: pytest.Pytester) -> None:

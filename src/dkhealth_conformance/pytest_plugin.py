@@ -423,6 +423,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     settings = config.stash.get(SETTINGS_KEY, None)
     if settings is None or hasattr(config, "workerinput"):
         return
+    if not settings.roots:
+        terminalreporter.write_line("dkhealth: no payload paths; name them (pytest --dkhealth out/messages/) "
+                                    "or configure them (paths in [tool.dkhealth], or dkhealth_paths)")
+        return
     done = settings.reports
     failing = ("fatal", *FAIL_ON_LEVELS[: FAIL_ON_LEVELS.index(settings.fail_on) + 1])
     passed = sum(1 for d in done if not any(d["counts"].get(level) for level in failing))
