@@ -557,9 +557,11 @@ def _max_length(node: Node, default: int) -> int:
 
 @st.composite
 def _document(draw: st.DrawFn, model: _Model, letter_element: str | None, letters: tuple[int, int],
-              encoding: str | None = None) -> _Document:
+              local_elements: bool | None = None) -> _Document:
     schema = model.schema
-    encoding = encoding or draw(st.sampled_from(ENCODINGS))
+    if local_elements is None:
+        local_elements = bool(getattr(schema, "local_elements", True))
+    encoding = draw(st.sampled_from(ENCODINGS))
     style = TEXT_STYLES[draw(st.integers(0, 7)) // 3]  # plain 3/8, unicode 3/8, longest 2/8
     generator = _Generator.for_schema(schema, encoding, style)
     kinds = _letters_of(schema, letter_element)
@@ -573,7 +575,7 @@ def _document(draw: st.DrawFn, model: _Model, letter_element: str | None, letter
         node = generator.element(draw, Element(letter.element, letter.content), 1)
         root.children.append(node)
         placed.append((node, letter))
-        if draw(st.integers(0, 5)) == 5:
+        if local_elements and draw(st.integers(0, 5)) == 5:
             root.children.append(Node(LOCAL_ELEMENTS, AnyContent(), Element(LOCAL_ELEMENTS, AnyContent(), 0),
                                       children=generator.any_content(draw)))
     if count == 1:
@@ -633,13 +635,16 @@ def _identifiers_fit_codes(draw: st.DrawFn, root: Node) -> None:
             identifier.text = draw(ids.ydernumre())
 
 
-def documents(schema: Schema, letter_element: str | None = None, *,
-              letters: tuple[int, int] = (1, 3)) -> st.SearchStrategy[bytes]:
+def documents(schema: Schema, letter_element: str | None = None, *, letters: tuple[int, int] = (1, 3),
+              local_elements: bool | None = None) -> st.SearchStrategy[bytes]:
     """Valid ``Emessage`` documents of ``schema``: ``letters`` letters (min, max) of the type
     ``letter_element`` (any letter of the namespace when None), as bytes with an XML declaration.
+
+    ``local_elements`` says whether a ``Local_Elements`` may follow a letter (by default the
+    model's ``local_elements`` attribute when it has one, else yes).
     """
     _letters_of(schema, letter_element)
-    return _document(_Model(schema), letter_element, letters).map(
+    return _document(_Model(schema), letter_element, letters, local_elements).map(
         lambda d: serialize(d.root, schema.namespace, d.encoding, d.pretty))
 
 
@@ -946,13 +951,13 @@ def _sites(operator: str, doc: _Document, schema: Schema) -> list[_Site]:
 
 @st.composite
 def _mutation_cases(draw: st.DrawFn, model: _Model, letter_element: str | None, operators: tuple[str, ...],
-                    letters: tuple[int, int]) -> MutationCase:
+                    letters: tuple[int, int], local_elements: bool | None) -> MutationCase:
     schema = model.schema
     names = operators
     wanted = draw(st.sampled_from(names))
     if wanted == "duplicate-letter-identifier":
         letters = (max(2, letters[0]), max(2, letters[1]))
-    doc = draw(_document(model, letter_element, letters))
+    doc = draw(_document(model, letter_element, letters, local_elements))
     original = serialize(doc.root, schema.namespace, doc.encoding, doc.pretty)
     sites = _sites(wanted, doc, schema)
     operator = wanted
@@ -970,15 +975,16 @@ def _mutation_cases(draw: st.DrawFn, model: _Model, letter_element: str | None, 
 
 
 def mutation_cases(schema: Schema, letter_element: str | None = None, *, operators: Iterable[str] | None = None,
-                   letters: tuple[int, int] = (1, 3)) -> st.SearchStrategy[MutationCase]:
-    """A valid document and a mutant of it that breaks one thing (one of ``operators``, by default
-    all of :data:`OPERATORS`)."""
+                   letters: tuple[int, int] = (1, 3),
+                   local_elements: bool | None = None) -> st.SearchStrategy[MutationCase]:
+    """A valid document (as :func:`documents` draws it) and a mutant of it that breaks one thing
+    (one of ``operators``, by default all of :data:`OPERATORS`)."""
     names = tuple(OPERATORS) if operators is None else tuple(operators)
     unknown = [n for n in names if n not in OPERATORS]
     if unknown or not names:
         raise ValueError(f"unknown mutation operators {unknown}; known: {', '.join(OPERATORS)}")
     _letters_of(schema, letter_element)
-    return _mutation_cases(_Model(schema), letter_element, names, letters)
+    return _mutation_cases(_Model(schema), letter_element, names, letters, local_elements)
 
 
 def mutants(schema: Schema, letter_element: str | None = None, *,
