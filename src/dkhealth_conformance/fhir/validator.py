@@ -1,0 +1,705 @@
+"""Instance validation of FHIR JSON against StructureDefinitions: structure, primitive formats
+and cardinality.
+
+The definitions are compiled once into a tree of :class:`Node` objects per type (children by
+JSON name, choice names resolved, cardinality, repetition); a :class:`FhirValidator` keeps those
+trees and walks an instance against them. Locations are FHIRPath-style with indices
+(``Bundle.entry[3].resource.identifier[0].value``).
+"""
+
+from __future__ import annotations
+
+import calendar
+import dataclasses
+import json
+import math
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..report import Issue, Severity
+from ..rules import Rule
+from . import rules as R
+from .packages import CoreMissing, Definitions
+from .snapshot import _split
+
+_SYSTEM = "http://hl7.org/fhirpath/System."
+_INT32 = (-(2**31), 2**31 - 1)
+_BOOLEAN = frozenset({"boolean"})
+_INTEGERS = {"integer": _INT32[0], "positiveInt": 1, "unsignedInt": 0}
+_NUMBERS = frozenset({"decimal", *_INTEGERS})
+_MAX_STRING = 1024 * 1024
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    """A format pattern with the FHIR (Java/XML Schema) meaning of \\s: ASCII white space only."""
+    return re.compile(pattern, re.ASCII)
+
+
+_YEAR = r"([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)"
+_TZ = r"(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))"
+_TIME = r"([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?"
+_FORMATS: dict[str, tuple[re.Pattern[str], Rule]] = {
+    "date": (_rx(rf"{_YEAR}(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1]))?)?"), R.PRIMITIVE_DATE),
+    "dateTime": (_rx(rf"{_YEAR}(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1])(T{_TIME}{_TZ})?)?)?"),
+                 R.PRIMITIVE_DATETIME),
+    "instant": (_rx(rf"{_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[1-2][0-9]|3[0-1])T{_TIME}{_TZ}"),
+                R.PRIMITIVE_INSTANT),
+    "time": (_rx(_TIME), R.PRIMITIVE_TIME),
+    "id": (_rx(r"[A-Za-z0-9\-\.]{1,64}"), R.PRIMITIVE_ID),
+    "code": (_rx(r"[^\s]+( [^\s]+)*"), R.PRIMITIVE_CODE),
+    "uri": (_rx(r"\S*"), R.PRIMITIVE_URI),
+    "url": (_rx(r"\S*"), R.PRIMITIVE_URI),
+    "canonical": (_rx(r"\S*"), R.PRIMITIVE_URI),
+    "oid": (_rx(r"urn:oid:[0-2](\.(0|[1-9][0-9]*))+"), R.PRIMITIVE_OID),
+    "uuid": (_rx(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
+             R.PRIMITIVE_UUID),
+    "base64Binary": (_rx(r"(\s*([0-9a-zA-Z\+/=]){4}\s*)+"), R.PRIMITIVE_BASE64),
+}
+_DATE_PARTS = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+
+
+@dataclass(eq=False)
+class Node:
+    """One element definition, compiled."""
+
+    path: str
+    name: str  # JSON name without [x]
+    min: int
+    max: int | None  # None for *
+    repeats: bool  # an array in JSON (from the base definition's max)
+    types: list[str]
+    choice: bool
+    content_ref: str | None = None
+    children: list[Node] = field(default_factory=list)
+    by_name: dict[str, tuple[Node, str | None]] = field(default_factory=dict)
+    id: str = ""
+    slice_name: str | None = None
+    #: (property name, value) of fixed[x] and pattern[x]
+    fixed: tuple[str, Any] | None = None
+    pattern: tuple[str, Any] | None = None
+    slicing: dict[str, Any] | None = None
+    slices: list[Node] = field(default_factory=list)
+    #: type profiles (canonical URLs) when the element has exactly one type
+    type_profiles: list[str] = field(default_factory=list)
+
+    def index_children(self) -> None:
+        for child in self.children:
+            if child.choice:
+                for code in child.types:
+                    self.by_name[child.name + code[:1].upper() + code[1:]] = (child, code)
+            else:
+                self.by_name[child.name] = (child, child.types[0] if len(child.types) == 1 else None)
+
+
+_FHIR_TYPE = "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type"
+
+
+def _type_code(type_: dict[str, Any]) -> str:
+    """The type code; for ``System.String`` elements such as ``Resource.id`` the FHIR type the
+    definitions name in the fhir-type extension (``id``, ``uri``, ``string``)."""
+    code = str(type_.get("code"))
+    if code.startswith(_SYSTEM):
+        for ext in type_.get("extension") or []:
+            if ext.get("url") == _FHIR_TYPE and isinstance(ext.get("valueUrl"), str):
+                return str(ext["valueUrl"])
+    return code
+
+
+def _max(value: Any) -> int | None:
+    return None if value in (None, "*") else int(value)
+
+
+class TypeTree:
+    """The compiled snapshot of one StructureDefinition."""
+
+    def __init__(self, sd: dict[str, Any]) -> None:
+        self.url = str(sd.get("url"))
+        self.kind = sd.get("kind")
+        self.type = str(sd.get("type"))
+        self.nodes: dict[str, Node] = {}  # by element id (the path, outside slices)
+        root: Node | None = None
+        for element in sd["snapshot"]["element"]:
+            node = _compile(element)
+            eid = node.id
+            self.nodes.setdefault(eid, node)
+            if root is None:
+                root = node
+                continue
+            segments = _split(eid)
+            last = segments[-1]
+            if node.slice_name and ":" in last:
+                head = last.rsplit("/", 1)[0] if "/" in last.partition(":")[2] else last.partition(":")[0]
+                sliced = self.nodes.get(".".join([*segments[:-1], head]))
+                if sliced is not None and sliced is not node:
+                    sliced.slices.append(node)
+                    continue
+            parent = self.nodes.get(".".join(segments[:-1]))
+            if parent is not None:
+                parent.children.append(node)
+        if root is None:
+            raise ValueError(f"{self.url}: empty snapshot")
+        self.root = root
+        for node in self.nodes.values():
+            node.index_children()
+
+
+def _compile(element: dict[str, Any]) -> Node:
+    path = str(element["path"])
+    name = path.rsplit(".", 1)[-1]
+    choice = name.endswith("[x]")
+    base_max = (element.get("base") or {}).get("max", element.get("max"))
+    ref = element.get("contentReference")
+    types = element.get("type") or []
+    node = Node(
+        path=path, name=name[:-3] if choice else name, min=int(element.get("min") or 0),
+        max=_max(element.get("max")), repeats=base_max not in ("0", "1"),
+        types=[_type_code(t) for t in types], choice=choice,
+        content_ref=str(ref).partition("#")[2] if ref else None,
+        id=str(element.get("id") or path), slice_name=element.get("sliceName"),
+        slicing=element.get("slicing"),
+    )
+    if (element.get("base") or {}).get("path") == "Resource.id":
+        node.types = ["id"]  # R4 declares it as a string; the specification's type is id
+    if len(types) == 1:
+        node.type_profiles = [str(u) for u in types[0].get("profile") or []]
+    for key, value in element.items():
+        if key.startswith("fixed"):
+            node.fixed = (key, value)
+        elif key.startswith("pattern"):
+            node.pattern = (key, value)
+    return node
+
+
+class FhirValidator:
+    """Validates FHIR JSON resources against the loaded definitions (base R4 types)."""
+
+    def __init__(self, defs: Definitions) -> None:
+        self.defs = defs
+        self._trees: dict[str, TypeTree | None] = {}
+
+    @classmethod
+    def for_core(cls, cache: Any = None) -> FhirValidator:
+        return cls(Definitions.for_core(cache))
+
+    def tree(self, type_or_url: str) -> TypeTree | None:
+        if type_or_url not in self._trees:
+            sd = self.defs.snapshot(type_or_url)
+            self._trees[type_or_url] = TypeTree(sd) if sd is not None else None
+        return self._trees[type_or_url]
+
+    # ------------------------------------------------------------------------------ entry
+
+    def validate(self, resource: Any, path: str | None = None, profiles: Sequence[str] = ()) -> list[Issue]:
+        """Every issue of one JSON resource (a parsed dict), against the base definition of its
+        type, every profile in its ``meta.profile`` that is loaded, and ``profiles``."""
+        return list(self.iter_issues(resource, path, profiles))
+
+    def iter_issues(self, resource: Any, path: str | None = None, profiles: Sequence[str] = ()) -> Iterator[Issue]:
+        seen: set[tuple[str, str, str]] = set()
+        for issue in self._resource(resource, path, tuple(profiles)):
+            key = (issue.rule_id, issue.location.path, issue.message)
+            if key not in seen:  # several profiles can find the same problem
+                seen.add(key)
+                yield issue
+
+    def validate_json_text(self, text: str, profiles: Sequence[str] = ()) -> list[Issue]:
+        """Issues of a FHIR JSON text, with the line and column of each located issue."""
+        from .positions import json_positions
+
+        resource = json.loads(text)
+        positions: dict[str, tuple[int, int | None]] = dict(json_positions(text))
+        positions["(resource)"] = (1, 1)
+        return [_placed(issue, positions) for issue in self.iter_issues(resource, None, profiles)]
+
+    def validate_xml(self, data: bytes | str, profiles: Sequence[str] = ()) -> list[Issue]:
+        """Issues of a FHIR XML document (converted with the definitions' types to the JSON form,
+        so the same content gives the same issues), with the line of each located issue."""
+        from .xmlconv import XmlConversionError, XmlToJson
+
+        converter = XmlToJson(self.defs, strict=False)
+        try:
+            resource = converter.convert(data.encode("utf-8") if isinstance(data, str) else data)
+        except XmlConversionError as exc:
+            return [R.RESOURCE_TYPE.issue(str(exc), exc.path or "(resource)", line=exc.line)]
+        positions: dict[str, tuple[int, int | None]] = {
+            path: (line, None) for path, line in converter.lines.items() if line}
+        issues = [_XML_PROBLEMS[p.kind].issue(p.message, p.path, line=p.line) for p in converter.problems]
+        issues += [_placed(issue, positions) for issue in self.iter_issues(resource, None, profiles)]
+        return issues
+
+    # ---------------------------------------------------------------------------- walking
+
+    def _resource(self, obj: Any, path: str | None, profiles: Sequence[str] = ()) -> Iterator[Issue]:
+        where = path or "(resource)"
+        if not isinstance(obj, dict):
+            yield R.JSON_TYPE.issue(f"a resource must be a JSON object, not {_json_kind(obj)}", where)
+            return
+        rtype = obj.get("resourceType")
+        if not isinstance(rtype, str):
+            yield R.RESOURCE_TYPE.issue("the resource has no resourceType", where)
+            return
+        tree = self.tree(rtype) if rtype[:1].isupper() else None
+        if tree is None or tree.kind != "resource" or tree.type != rtype:
+            yield R.RESOURCE_TYPE.issue(f"{rtype!r} is not a FHIR R4 resource type", where)
+            return
+        here = path or rtype
+        walks: list[TypeTree] = []
+        claimed = (obj.get("meta") or {}).get("profile") if isinstance(obj.get("meta"), dict) else None
+        wanted = [(url, f"{here}.meta.profile[{i}]") for i, url in enumerate(claimed or []) if isinstance(url, str)]
+        wanted += [(url, here) for url in profiles]
+        for url, where_claimed in wanted:
+            if url.partition("|")[0] == tree.url:
+                continue
+            profile = self.tree(url)
+            if profile is None:
+                yield R.PROFILE_UNKNOWN.issue(f"profile {url} is not loaded, so it is not checked", where_claimed)
+            elif profile.type != rtype:
+                yield R.PROFILE_NOT_APPLICABLE.issue(
+                    f"profile {url} is for {profile.type}, not {rtype}", where_claimed)
+            elif profile not in walks:
+                walks.append(profile)
+        for walk in walks or [tree]:
+            yield from self._object(obj, walk.root, walk, here, resource=True)
+
+    def _children_of(self, node: Node, tree: TypeTree, code: str | None) -> tuple[Node, TypeTree] | None:
+        """The node whose children describe the content of ``node`` (for type ``code``)."""
+        if node.children:
+            return node, tree
+        if node.content_ref:
+            target = tree.nodes.get(node.content_ref)
+            return (target, tree) if target is not None else None
+        if code is None:
+            return None
+        if len(node.type_profiles) == 1:
+            profiled = self.tree(node.type_profiles[0])
+            if profiled is not None and profiled.type == code:
+                return profiled.root, profiled
+        sub = self.tree(code)
+        return (sub.root, sub) if sub is not None else None
+
+    def _object(self, obj: dict[str, Any], node: Node, tree: TypeTree, path: str, *,
+                resource: bool = False, primitive_meta: bool = False) -> Iterator[Issue]:
+        counts: dict[int, int] = {}
+        for key, value in obj.items():
+            if resource and key == "resourceType":
+                continue
+            if key.startswith("_") and not primitive_meta:
+                continue  # checked with its primitive below
+            hit = node.by_name.get(key)
+            if hit is None or (primitive_meta and key == "value"):
+                yield R.UNKNOWN_ELEMENT.issue(f"unknown element {key!r} in {_type_name(node, tree)}",
+                                              f"{path}.{key}")
+                continue
+            child, code = hit
+            meta = obj.get("_" + key)
+            counts[id(child)] = counts.get(id(child), 0) + _count(value, meta)
+            yield from self._element(value, meta, child, code, tree, f"{path}.{key}")
+        if not primitive_meta:
+            for key, meta in obj.items():
+                if key.startswith("_") and not (resource and key == "_resourceType"):
+                    name = key[1:]
+                    hit = node.by_name.get(name)
+                    if hit is None:
+                        yield R.UNKNOWN_ELEMENT.issue(
+                            f"unknown element {key!r} in {_type_name(node, tree)}", f"{path}.{key}")
+                        continue
+                    child, code = hit
+                    if name not in obj:
+                        counts[id(child)] = counts.get(id(child), 0) + _count(None, meta)
+                        yield from self._element(None, meta, child, code, tree, f"{path}.{name}")
+        for child in node.children:
+            n = counts.get(id(child), 0)
+            shown = child.name + ("[x]" if child.choice else "")
+            if n == 0:
+                for sl in child.slices:
+                    if sl.min > 0:
+                        yield R.CARDINALITY_MIN.issue(
+                            f"{shown}:{sl.slice_name}: minimum cardinality {sl.min}, found 0", path)
+            if n < child.min:
+                yield R.CARDINALITY_MIN.issue(
+                    f"{shown}: minimum cardinality {child.min}, found {n}", path)
+            elif child.max is not None and n > child.max and (child.repeats or child.max == 0 or child.choice):
+                yield R.CARDINALITY_MAX.issue(
+                    f"{shown}: maximum cardinality {child.max}, found {n}", f"{path}.{shown}")
+
+    def _element(self, value: Any, meta: Any, node: Node, code: str | None, tree: TypeTree,
+                 path: str) -> Iterator[Issue]:
+        primitive = code is not None and self._is_primitive(code)
+        if meta is not None and not primitive:
+            yield R.PRIMITIVE_EXTENSION.issue(
+                f"_{node.name} is only for primitive elements; {path.rsplit('.', 1)[-1]} is not one", path)
+            meta = None
+        if node.repeats:
+            if value is not None and not isinstance(value, list):
+                yield R.ARRAY_EXPECTED.issue(f"{path.rsplit('.', 1)[-1]} repeats, so it must be an array", path)
+                value = [value]
+            if isinstance(meta, dict):
+                yield R.PRIMITIVE_EXTENSION.issue(f"_{node.name} must be an array aligned with the values", path)
+                meta = [meta]
+            values = value if value is not None else [None] * (len(meta) if isinstance(meta, list) else 0)
+            metas = meta if isinstance(meta, list) else [None] * len(values)
+            if value is not None and len(values) == 0:
+                yield R.EMPTY.issue("an empty array is not allowed; leave the element out", path)
+            if meta is not None and isinstance(meta, list) and len(meta) != len(values):
+                yield R.PRIMITIVE_EXTENSION.issue(
+                    f"_{node.name} has {len(meta)} items for {len(values)} values", path)
+            if node.slices:
+                yield from self._sliced(values, metas, node, code, tree, path, primitive)
+                return
+            for i, item in enumerate(values):
+                m = metas[i] if i < len(metas) else None
+                yield from self._item(item, m, node, code, tree, f"{path}[{i}]", primitive)
+        else:
+            if isinstance(value, list):
+                yield R.ARRAY_UNEXPECTED.issue(
+                    f"{path.rsplit('.', 1)[-1]} is single-valued, so it must not be an array", path)
+                for i, item in enumerate(value):
+                    yield from self._item(item, None, node, code, tree, f"{path}[{i}]", primitive)
+                return
+            if isinstance(meta, list):
+                yield R.PRIMITIVE_EXTENSION.issue(f"_{node.name} must be an object, not an array", path)
+                meta = None
+            if node.slices and value is not None:
+                yield from self._sliced([value], [meta], node, code, tree, path, primitive, single=True)
+                return
+            yield from self._item(value, meta, node, code, tree, path, primitive)
+
+    def _sliced(self, values: list[Any], metas: list[Any], node: Node, code: str | None, tree: TypeTree,
+                path: str, primitive: bool, single: bool = False) -> Iterator[Issue]:
+        """Items of a sliced element: each is checked against the slice it belongs to (or the
+        element when it belongs to none); then slice cardinality and closed slicing."""
+        counts = {id(sl): 0 for sl in node.slices}
+        rules = (node.slicing or {}).get("rules", "open")
+        key = path.rsplit(".", 1)[-1]
+        for i, item in enumerate(values):
+            here = path if single else f"{path}[{i}]"
+            m = metas[i] if i < len(metas) else None
+            target = self._slice_of(item, key, node, code, tree) if item is not None else None
+            if target is not None:
+                counts[id(target)] += 1
+            elif rules == "closed" and item is not None:
+                yield R.SLICE_UNMATCHED.issue(
+                    f"{key} matches none of the slices {', '.join(str(sl.slice_name) for sl in node.slices)} "
+                    "and the slicing is closed", here)
+            yield from self._item(item, m, target or node, code, tree, here, primitive)
+        shown = node.name + ("[x]" if node.choice else "")
+        for sl in node.slices:
+            n = counts[id(sl)]
+            if n < sl.min:
+                yield R.CARDINALITY_MIN.issue(
+                    f"{shown}:{sl.slice_name}: minimum cardinality {sl.min}, found {n}", path.rsplit(".", 1)[0])
+            elif sl.max is not None and n > sl.max:
+                yield R.CARDINALITY_MAX.issue(
+                    f"{shown}:{sl.slice_name}: maximum cardinality {sl.max}, found {n}", path)
+
+    def _slice_of(self, item: Any, key: str, node: Node, code: str | None, tree: TypeTree) -> Node | None:
+        """The slice an item belongs to, by the slicing's discriminators (None: no slice)."""
+        if node.choice:  # type slices of a choice: the JSON name says the type
+            return next((sl for sl in node.slices if sl.slice_name == key), None)
+        discriminators = (node.slicing or {}).get("discriminator") or []
+        if not discriminators:
+            return None
+        for sl in node.slices:
+            if all(self._discriminates(item, sl, d, code, tree) for d in discriminators):
+                return sl
+        return None
+
+    def _discriminates(self, item: Any, sl: Node, d: dict[str, Any], code: str | None, tree: TypeTree) -> bool:
+        kind, dpath = d.get("type"), str(d.get("path") or "$this")
+        targets = self._nodes_at(sl, dpath, code, tree)
+        if kind in ("value", "pattern"):
+            fixed = [t.fixed[1] for t in targets if t.fixed is not None]
+            patterns = [t.pattern[1] for t in targets if t.pattern is not None]
+            if not fixed and not patterns:
+                return False
+            values = _values_at(item, dpath)
+            return any(_equal(v, f) for v in values for f in fixed) or any(
+                _contains(v, p) for v in values for p in patterns)
+        if kind == "exists":
+            if not targets:
+                return False
+            present = bool(_values_at(item, dpath))
+            target = targets[0]
+            return not ((target.min > 0 and not present) or (target.max == 0 and present))
+        if kind == "type":
+            wanted = {code for t in targets for code in t.types}
+            return any(isinstance(v, dict) and v.get("resourceType") in wanted for v in _values_at(item, dpath))
+        if kind == "profile":
+            for url in (u for t in targets for u in t.type_profiles):
+                profiled = self.tree(url)
+                if profiled is None:
+                    continue
+                for v in _values_at(item, dpath):
+                    if isinstance(v, dict) and not any(
+                            i.severity.at_least(Severity.ERROR) for i in self._object(v, profiled.root, profiled, "x")):
+                        return True
+        return False
+
+    def _nodes_at(self, start: Node, dpath: str, code: str | None, tree: TypeTree) -> list[Node]:
+        """The element definitions at a discriminator path below a slice: where an element on the
+        way is sliced in turn, its slices are followed too (the fixed values often sit there)."""
+        frontier: list[tuple[Node, TypeTree, str | None]] = [(start, tree, code)]
+        for segment in _path_segments(dpath):
+            if segment == "$this":
+                continue
+            ext = _EXTENSION_CALL.fullmatch(segment)
+            nxt: list[tuple[Node, TypeTree, str | None]] = []
+            for node, current, cur_code in frontier:
+                found = self._children_of(node, current, cur_code)
+                if found is None:
+                    continue
+                parent, sub = found
+                if ext:
+                    hit = parent.by_name.get("extension")
+                    if hit is not None:
+                        nxt += [(sl, sub, "Extension") for sl in hit[0].slices if ext.group(1) in sl.type_profiles]
+                    continue
+                hit = parent.by_name.get(segment)
+                if hit is None:
+                    continue
+                child, child_code = hit
+                nxt += [(child, sub, child_code)] + [(sl, sub, child_code) for sl in child.slices]
+            frontier = nxt
+        return [node for node, _, _ in frontier]
+
+
+    def _item(self, value: Any, meta: Any, node: Node, code: str | None, tree: TypeTree, path: str,
+              primitive: bool) -> Iterator[Issue]:
+        if meta is not None:
+            if not isinstance(meta, dict):
+                yield R.PRIMITIVE_EXTENSION.issue(
+                    f"the id and extensions of a primitive go in an object, not {_json_kind(meta)}", path)
+            elif not meta:
+                yield R.EMPTY.issue("an empty object is not allowed", path)
+            else:
+                sub = self.tree(code) if code else None
+                if sub is not None:
+                    yield from self._object(meta, sub.root, sub, path, primitive_meta=True)
+        if value is None:
+            if meta is None:
+                yield R.NULL.issue("null is not a value", path)
+            return
+        if code is None:
+            if node.content_ref or node.children:
+                code = "BackboneElement"
+            else:
+                return
+        if node.fixed is not None and not _equal(value, node.fixed[1]):
+            yield R.FIXED.issue(f"the value must be exactly {_short(json.dumps(node.fixed[1]))} "
+                                f"({node.fixed[0]})", path)
+        if node.pattern is not None and not _contains(value, node.pattern[1]):
+            yield R.PATTERN.issue(f"the value must contain {_short(json.dumps(node.pattern[1]))} "
+                                  f"({node.pattern[0]})", path)
+        if primitive:
+            yield from self._primitive(value, code, path)
+            return
+        if code.startswith(_SYSTEM):
+            if not isinstance(value, str):
+                yield R.JSON_TYPE.issue(f"expected a string, found {_json_kind(value)}", path)
+            elif not value:
+                yield R.EMPTY.issue("an empty string is not allowed", path)
+            return
+        if code == "xhtml":
+            if not isinstance(value, str):
+                yield R.JSON_TYPE.issue(f"expected an XHTML string, found {_json_kind(value)}", path)
+            return
+        if code in ("Resource", "DomainResource") or self._is_resource(code):
+            yield from self._resource(value, path)
+            return
+        if not isinstance(value, dict):
+            yield R.JSON_TYPE.issue(f"expected an object ({code}), found {_json_kind(value)}", path)
+            return
+        if not value:
+            yield R.EMPTY.issue("an empty object is not allowed", path)
+            return
+        target = self._children_of(node, tree, code)
+        if target is not None:
+            yield from self._object(value, target[0], target[1], path)
+
+    def _is_primitive(self, code: str) -> bool:
+        if code.startswith(_SYSTEM) or code == "xhtml":
+            return False
+        sub = self.tree(code) if code[:1].islower() else None
+        return sub is not None and sub.kind == "primitive-type"
+
+    def _is_resource(self, code: str) -> bool:
+        if not code[:1].isupper():
+            return False
+        sub = self.tree(code)
+        return sub is not None and sub.kind == "resource"
+
+    # ------------------------------------------------------------------------- primitives
+
+    def _primitive(self, value: Any, code: str, path: str) -> Iterator[Issue]:
+        if code in _BOOLEAN:
+            if not isinstance(value, bool):
+                yield R.JSON_TYPE.issue(f"expected true or false, found {_json_kind(value)}", path)
+            return
+        if code in _NUMBERS:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                yield R.JSON_TYPE.issue(f"expected a number ({code}), found {_json_kind(value)}", path)
+                return
+            if code == "decimal":
+                if isinstance(value, float) and not math.isfinite(value):
+                    yield R.PRIMITIVE_DECIMAL.issue(f"{value} is not a finite decimal", path)
+                return
+            low = _INTEGERS[code]
+            if isinstance(value, float):
+                yield R.PRIMITIVE_INTEGER.issue(f"{value} is not an integer", path)
+            elif not low <= value <= _INT32[1]:
+                yield R.PRIMITIVE_INTEGER.issue(
+                    f"{value} is outside the range of {code} ({low} to {_INT32[1]})", path)
+            return
+        if not isinstance(value, str):
+            yield R.JSON_TYPE.issue(f"expected a string ({code}), found {_json_kind(value)}", path)
+            return
+        if not value:
+            yield R.EMPTY.issue("an empty string is not allowed", path)
+            return
+        if _CONTROL.search(value):
+            yield R.PRIMITIVE_STRING.issue("control characters are not allowed", path)
+        elif len(value) > _MAX_STRING:
+            yield R.PRIMITIVE_STRING.issue(f"{len(value)} characters, more than 1 MB", path)
+        fmt = _FORMATS.get(code)
+        if fmt is None:
+            return
+        pattern, rule = fmt
+        if not pattern.fullmatch(value):
+            yield rule.issue(f"{_short(value)!r} is not a valid {code}", path)
+            return
+        if code in ("date", "dateTime", "instant"):
+            parts = _DATE_PARTS.match(value)
+            if parts:
+                year, month, day = (int(p) for p in parts.groups())
+                if day > calendar.monthrange(year, month)[1]:
+                    yield rule.issue(f"{value[:10]} is not a day of the calendar", path)
+
+
+_XML_PROBLEMS: dict[str, Rule] = {
+    "namespace": R.UNKNOWN_ELEMENT,
+    "repeated": R.ARRAY_UNEXPECTED,
+    "empty": R.EMPTY,
+    "resource-count": R.RESOURCE_TYPE,
+}
+
+
+def _placed(issue: Issue, positions: dict[str, tuple[int, int | None]]) -> Issue:
+    """The issue with the line (and column) of its path, or of the nearest enclosing element."""
+    path = issue.location.path
+    while path:
+        found = positions.get(path)
+        if found is None:  # inside a primitive's "_name" object
+            parts = path.split(".")
+            for i in range(len(parts) - 1, 0, -1):
+                found = positions.get(".".join([*parts[:i], "_" + parts[i], *parts[i + 1:]]))
+                if found is not None:
+                    break
+        if found is not None:
+            location = dataclasses.replace(issue.location, line=found[0], column=found[1])
+            return dataclasses.replace(issue, location=location)
+        cut = max(path.rfind("."), path.rfind("["))
+        path = path[:cut] if cut > 0 else ""
+    return issue
+
+
+_EXTENSION_CALL = re.compile(r"""extension\(['"]([^'"]+)['"]\)""")
+
+
+def _path_segments(dpath: str) -> list[str]:
+    """``code.coding.system`` -> segments; ``extension('http://x.y/z').value`` keeps the call."""
+    out, depth, current = [], 0, ""
+    for ch in dpath:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "." and depth == 0:
+            out.append(current)
+            current = ""
+        else:
+            current += ch
+    out.append(current)
+    return out
+
+
+def _values_at(item: Any, dpath: str) -> list[Any]:
+    values = [item]
+    for segment in _path_segments(dpath):
+        if segment == "$this":
+            continue
+        ext = _EXTENSION_CALL.fullmatch(segment)
+        nxt: list[Any] = []
+        for v in values:
+            if not isinstance(v, dict):
+                continue
+            found: list[Any]
+            if ext:
+                found = [e for e in v.get("extension") or [] if isinstance(e, dict) and e.get("url") == ext.group(1)]
+            else:
+                got = v.get(segment)
+                found = got if isinstance(got, list) else [got]
+            nxt.extend(f for f in found if f is not None)
+        values = nxt
+    return values
+
+
+def _equal(value: Any, fixed: Any) -> bool:
+    if isinstance(value, bool) or isinstance(fixed, bool):
+        return type(value) is type(fixed) and value == fixed
+    return bool(value == fixed)
+
+
+def _contains(value: Any, pattern: Any) -> bool:
+    """``value`` carries everything in ``pattern`` (FHIR pattern[x] matching)."""
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(k in value and _contains(value[k], v) for k, v in pattern.items())
+    if isinstance(pattern, list):
+        items = value if isinstance(value, list) else [value]
+        return all(any(_contains(item, p) for item in items) for p in pattern)
+    return _equal(value, pattern)
+
+
+def _count(value: Any, meta: Any) -> int:
+    if isinstance(value, list):
+        metas = meta if isinstance(meta, list) else []
+        return sum(1 for i, v in enumerate(value) if v is not None or (i < len(metas) and metas[i]))
+    if value is None:
+        if isinstance(meta, list):
+            return sum(1 for m in meta if m)
+        return 1 if meta else 0
+    return 1
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _type_name(node: Node, tree: TypeTree) -> str:
+    return node.path if node is not tree.root else tree.type
+
+
+def validate_resource(resource: Any, defs: Definitions | None = None) -> list[Issue]:
+    """Issues of one FHIR JSON resource against the base R4 definitions; when the core package is
+    missing, the single issue ``fhir.setup.core-missing`` naming ``dkconform fhir setup``."""
+    if defs is None:
+        try:
+            defs = Definitions.for_core()
+        except CoreMissing as exc:
+            return [R.CORE_MISSING.issue(str(exc))]
+    return FhirValidator(defs).validate(resource)

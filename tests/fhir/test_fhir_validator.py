@@ -1,0 +1,488 @@
+from __future__ import annotations
+
+import json
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dkhealth_conformance.fhir.packages import Definitions
+from dkhealth_conformance.fhir.validator import FhirValidator, validate_resource
+from dkhealth_conformance.report import Severity
+
+
+@pytest.fixture(scope="session")
+def validator(core_definitions: Definitions) -> FhirValidator:
+    return FhirValidator(core_definitions)
+
+
+def _issues(validator: FhirValidator, resource: Any) -> list[tuple[str, str]]:
+    return sorted((i.rule_id, i.location.path) for i in validator.validate(resource))
+
+
+PATIENT: dict[str, Any] = {
+    "resourceType": "Patient", "id": "p1",
+    "meta": {"versionId": "1", "lastUpdated": "2024-05-01T10:00:00+02:00"},
+    "text": {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">x</div>'},
+    "extension": [{"url": "http://example.org/ext", "valueCodeableConcept": {"text": "x"}}],
+    "identifier": [{"system": "urn:oid:1.2.208.176.1.2", "value": "0101701234"}],
+    "active": True,
+    "name": [{"family": "Hansen", "given": ["Anna", None], "_given": [None, {"id": "g2"}]}],
+    "gender": "female", "_gender": {"extension": [{"url": "http://example.org/e", "valueString": "s"}]},
+    "birthDate": "2024-02-29",
+    "multipleBirthInteger": 2,
+    "contained": [{"resourceType": "Organization", "id": "o1", "name": "Klinik"}],
+    "managingOrganization": {"reference": "#o1"},
+}
+
+
+def test_valid_patient(validator: FhirValidator) -> None:
+    assert validator.validate(PATIENT) == []
+
+
+def _with(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    out = json.loads(json.dumps(base))
+    for key, value in changes.items():
+        if value is _DROP:
+            out.pop(key, None)
+        else:
+            out[key] = value
+    return out
+
+
+_DROP = object()
+OBS = {"resourceType": "Observation", "status": "final", "code": {"text": "glucose"}}
+
+# (name, resource, expected [(rule id, location)])
+CASES: list[tuple[str, Any, list[tuple[str, str]]]] = [
+    # --- resourceType
+    ("no resourceType", {"id": "x"}, [("fhir.structure.resource-type", "(resource)")]),
+    ("unknown resourceType", {"resourceType": "Patinet"}, [("fhir.structure.resource-type", "(resource)")]),
+    ("datatype as resourceType", {"resourceType": "HumanName"}, [("fhir.structure.resource-type", "(resource)")]),
+    ("not an object", [], [("fhir.structure.json-type", "(resource)")]),
+    ("contained without resourceType", _with(PATIENT, contained=[{"id": "o1"}]),
+     [("fhir.structure.resource-type", "Patient.contained[0]")]),
+    ("contained unknown type", _with(PATIENT, contained=[{"resourceType": "Organisation", "id": "o1"}]),
+     [("fhir.structure.resource-type", "Patient.contained[0]")]),
+    # --- unknown elements
+    ("unknown element", _with(PATIENT, birthdate="1970"), [("fhir.structure.unknown-element", "Patient.birthdate")]),
+    ("unknown nested", _with(PATIENT, name=[{"famly": "x"}]),
+     [("fhir.structure.unknown-element", "Patient.name[0].famly")]),
+    ("unknown in datatype", _with(PATIENT, identifier=[{"sytem": "x", "value": "1"}]),
+     [("fhir.structure.unknown-element", "Patient.identifier[0].sytem")]),
+    ("wrong choice type", _with(PATIENT, deceasedString="yes"),
+     [("fhir.structure.unknown-element", "Patient.deceasedString")]),
+    ("choice stem alone", _with(PATIENT, deceased=True), [("fhir.structure.unknown-element", "Patient.deceased")]),
+    ("choice with [x]", _with(PATIENT, **{"deceased[x]": True}),
+     [("fhir.structure.unknown-element", "Patient.deceased[x]")]),
+    ("unknown _element", _with(PATIENT, _birthdate={"id": "x"}),
+     [("fhir.structure.unknown-element", "Patient._birthdate")]),
+    ("value inside _element", _with(PATIENT, _birthDate={"value": "1970"}),
+     [("fhir.structure.unknown-element", "Patient.birthDate.value")]),
+    ("unknown in contained", _with(PATIENT, contained=[{"resourceType": "Organization", "nmae": "x"}]),
+     [("fhir.structure.unknown-element", "Patient.contained[0].nmae")]),
+    ("unknown in backbone", _with(PATIENT, contact=[{"relation": [], "nam": {"text": "x"}}]),
+     [("fhir.structure.unknown-element", "Patient.contact[0].nam"),
+      ("fhir.structure.unknown-element", "Patient.contact[0].relation")]),
+    ("unknown in extension", _with(PATIENT, extension=[{"url": "http://x", "valueStrin": "a"}]),
+     [("fhir.structure.unknown-element", "Patient.extension[0].valueStrin")]),
+    ("resourceType inside datatype", _with(PATIENT, name=[{"resourceType": "HumanName", "family": "x"}]),
+     [("fhir.structure.unknown-element", "Patient.name[0].resourceType")]),
+    # --- JSON types
+    ("boolean as string", _with(PATIENT, active="true"), [("fhir.structure.json-type", "Patient.active")]),
+    ("boolean as number", _with(PATIENT, active=1), [("fhir.structure.json-type", "Patient.active")]),
+    ("integer as string", _with(PATIENT, multipleBirthInteger="2"),
+     [("fhir.structure.json-type", "Patient.multipleBirthInteger")]),
+    ("integer as boolean", _with(PATIENT, multipleBirthInteger=True),
+     [("fhir.structure.json-type", "Patient.multipleBirthInteger")]),
+    ("decimal as string", _with(OBS, valueQuantity={"value": "1.5"}),
+     [("fhir.structure.json-type", "Observation.valueQuantity.value")]),
+    ("string as number", _with(PATIENT, gender=1), [("fhir.structure.json-type", "Patient.gender")]),
+    ("date as number", _with(PATIENT, birthDate=1970), [("fhir.structure.json-type", "Patient.birthDate")]),
+    ("complex as string", _with(PATIENT, maritalStatus="M"), [("fhir.structure.json-type", "Patient.maritalStatus")]),
+    ("complex in array as string", _with(PATIENT, name=["Anna"]), [("fhir.structure.json-type", "Patient.name[0]")]),
+    ("backbone as string", _with(PATIENT, communication=["da"]),
+     [("fhir.structure.json-type", "Patient.communication[0]")]),
+    ("div as object", _with(PATIENT, text={"status": "generated", "div": {"p": "x"}}),
+     [("fhir.structure.json-type", "Patient.text.div")]),
+    ("extension url as number", _with(PATIENT, extension=[{"url": 5, "valueString": "a"}]),
+     [("fhir.structure.json-type", "Patient.extension[0].url")]),
+    ("element id as number", _with(PATIENT, name=[{"id": 5, "family": "x"}]),
+     [("fhir.structure.json-type", "Patient.name[0].id")]),
+    ("contained as string", _with(PATIENT, contained=["x"]), [("fhir.structure.json-type", "Patient.contained[0]")]),
+    # --- arrays
+    ("repeating not array", _with(PATIENT, name={"family": "x"}), [("fhir.structure.array-expected", "Patient.name")]),
+    ("repeating primitive not array", _with(PATIENT, name=[{"given": "Anna"}]),
+     [("fhir.structure.array-expected", "Patient.name[0].given")]),
+    ("single as array", _with(PATIENT, gender=["female"]), [("fhir.structure.array-unexpected", "Patient.gender")]),
+    ("single complex as array", _with(PATIENT, maritalStatus=[{"text": "x"}]),
+     [("fhir.structure.array-unexpected", "Patient.maritalStatus")]),
+    ("array item checked", _with(PATIENT, gender=[5]),
+     [("fhir.structure.array-unexpected", "Patient.gender"), ("fhir.structure.json-type", "Patient.gender[0]")]),
+    # --- empty and null
+    ("empty array", _with(PATIENT, name=[]), [("fhir.structure.empty", "Patient.name")]),
+    ("empty object", _with(PATIENT, maritalStatus={}), [("fhir.structure.empty", "Patient.maritalStatus")]),
+    ("empty object in array", _with(PATIENT, name=[{}]), [("fhir.structure.empty", "Patient.name[0]")]),
+    ("empty string", _with(PATIENT, gender=""), [("fhir.structure.empty", "Patient.gender")]),
+    ("empty string in array", _with(PATIENT, name=[{"given": [""]}]),
+     [("fhir.structure.empty", "Patient.name[0].given[0]")]),
+    ("empty _element", _with(PATIENT, _gender={}), [("fhir.structure.empty", "Patient.gender")]),
+    ("null value", _with(PATIENT, active=None), [("fhir.structure.null", "Patient.active")]),
+    ("null in array", _with(PATIENT, name=[None]), [("fhir.structure.null", "Patient.name[0]")]),
+    ("null primitive without _", _with(PATIENT, name=[{"given": ["a", None]}]),
+     [("fhir.structure.null", "Patient.name[0].given[1]")]),
+    # --- _element
+    ("_element not object", _with(PATIENT, _birthDate="x"),
+     [("fhir.structure.primitive-extension", "Patient.birthDate")]),
+    ("_element for complex", _with(PATIENT, _maritalStatus={"id": "x"}, maritalStatus={"text": "x"}),
+     [("fhir.structure.primitive-extension", "Patient.maritalStatus")]),
+    ("_element array for single", _with(PATIENT, _birthDate=[{"id": "x"}]),
+     [("fhir.structure.primitive-extension", "Patient.birthDate")]),
+    ("_element misaligned", _with(PATIENT, name=[{"given": ["a", "b"], "_given": [None]}]),
+     [("fhir.structure.primitive-extension", "Patient.name[0].given")]),
+    ("_element object for repeating", _with(PATIENT, name=[{"given": ["a"], "_given": {"id": "x"}}]),
+     [("fhir.structure.primitive-extension", "Patient.name[0].given")]),
+    ("_element extension checked", _with(PATIENT, _birthDate={"extension": [{"url": "u", "valueStrng": "x"}]}),
+     [("fhir.structure.unknown-element", "Patient.birthDate.extension[0].valueStrng")]),
+    ("_element id checked", _with(PATIENT, _birthDate={"id": 7}),
+     [("fhir.structure.json-type", "Patient.birthDate.id")]),
+    # --- cardinality
+    ("missing required", _with(OBS, status=_DROP), [("fhir.cardinality.min", "Observation")]),
+    ("missing required choice ok", {"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+                                    "valueString": "x"}, []),
+    ("missing required in backbone", _with(PATIENT, link=[{"type": "seealso"}]),
+     [("fhir.cardinality.min", "Patient.link[0]")]),
+    ("missing required in datatype", {"resourceType": "Bundle", "type": "collection",
+                                       "entry": [{"request": {"method": "GET"}}]},
+     [("fhir.cardinality.min", "Bundle.entry[0].request")]),
+    ("missing required in nested resource", _with(PATIENT, contained=[{"resourceType": "Observation", "id": "o",
+                                                                       "code": {"text": "x"}}]),
+     [("fhir.cardinality.min", "Patient.contained[0]")]),
+    ("required present only as _element", _with(OBS, status=_DROP, _status={"extension": [
+        {"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason", "valueCode": "unknown"}]}), []),
+    ("extension without url", _with(PATIENT, extension=[{"valueString": "a"}]),
+     [("fhir.cardinality.min", "Patient.extension[0]")]),
+    ("two choice variants", _with(PATIENT, deceasedBoolean=True, deceasedDateTime="2020"),
+     [("fhir.cardinality.max", "Patient.deceased[x]")]),
+    ("bundle entry resource", {"resourceType": "Bundle", "type": "collection",
+                               "entry": [{"resource": {"resourceType": "Patient", "gender": "x  y"}}]},
+     [("fhir.primitive.code", "Bundle.entry[0].resource.gender")]),
+    ("bundle entry resource unknown", {"resourceType": "Bundle", "type": "collection",
+                                       "entry": [{"resource": {"resourceType": "Patient", "foo": 1}}]},
+     [("fhir.structure.unknown-element", "Bundle.entry[0].resource.foo")]),
+    # --- primitive formats
+    ("date not in calendar", _with(PATIENT, birthDate="2023-02-29"), [("fhir.primitive.date", "Patient.birthDate")]),
+    ("date month 13", _with(PATIENT, birthDate="2024-13-01"), [("fhir.primitive.date", "Patient.birthDate")]),
+    ("date with time", _with(PATIENT, birthDate="2024-01-01T10:00:00Z"),
+     [("fhir.primitive.date", "Patient.birthDate")]),
+    ("date year 0000", _with(PATIENT, birthDate="0000"), [("fhir.primitive.date", "Patient.birthDate")]),
+    ("date april 31", _with(PATIENT, birthDate="2024-04-31"), [("fhir.primitive.date", "Patient.birthDate")]),
+    ("dateTime without tz", _with(PATIENT, deceasedDateTime="2024-05-01T10:00:00"),
+     [("fhir.primitive.dateTime", "Patient.deceasedDateTime")]),
+    ("dateTime without seconds", _with(PATIENT, deceasedDateTime="2024-05-01T10:00Z"),
+     [("fhir.primitive.dateTime", "Patient.deceasedDateTime")]),
+    ("dateTime hour 24", _with(PATIENT, deceasedDateTime="2024-05-01T24:00:00Z"),
+     [("fhir.primitive.dateTime", "Patient.deceasedDateTime")]),
+    ("dateTime bad day", _with(PATIENT, deceasedDateTime="2021-02-29T10:00:00+01:00"),
+     [("fhir.primitive.dateTime", "Patient.deceasedDateTime")]),
+    ("dateTime tz +15", _with(PATIENT, deceasedDateTime="2024-05-01T10:00:00+15:00"),
+     [("fhir.primitive.dateTime", "Patient.deceasedDateTime")]),
+    ("instant date only", _with(OBS, issued="2024-05-01"), [("fhir.primitive.instant", "Observation.issued")]),
+    ("instant no tz", _with(OBS, issued="2024-05-01T10:00:00.123"), [("fhir.primitive.instant", "Observation.issued")]),
+    ("time with tz", _with(OBS, valueTime="10:00:00Z"), [("fhir.primitive.time", "Observation.valueTime")]),
+    ("time 25h", _with(OBS, valueTime="25:00:00"), [("fhir.primitive.time", "Observation.valueTime")]),
+    ("integer fraction", _with(PATIENT, multipleBirthInteger=2.5),
+     [("fhir.primitive.integer", "Patient.multipleBirthInteger")]),
+    ("integer too big", _with(PATIENT, multipleBirthInteger=2**31),
+     [("fhir.primitive.integer", "Patient.multipleBirthInteger")]),
+    ("positiveInt zero", {"resourceType": "Patient", "photo": [{"size": 0}]}, []),  # unsignedInt: fine
+    ("positiveInt zero real", _with(OBS, component=[{"code": {"text": "x"}, "valueSampledData": {
+        "origin": {"value": 1}, "period": 1, "dimensions": 0}}]),
+     [("fhir.primitive.integer", "Observation.component[0].valueSampledData.dimensions")]),
+    ("unsignedInt negative", {"resourceType": "Patient", "photo": [{"size": -1}]},
+     [("fhir.primitive.integer", "Patient.photo[0].size")]),
+    ("decimal NaN", _with(OBS, valueQuantity={"value": float("nan")}),
+     [("fhir.primitive.decimal", "Observation.valueQuantity.value")]),
+    ("id with underscore", _with(PATIENT, id="patient_1"), [("fhir.primitive.id", "Patient.id")]),
+    ("id too long", _with(PATIENT, id="a" * 65), [("fhir.primitive.id", "Patient.id")]),
+    ("code leading space", _with(PATIENT, gender=" female"), [("fhir.primitive.code", "Patient.gender")]),
+    ("code double space", _with(PATIENT, gender="fe  male"), [("fhir.primitive.code", "Patient.gender")]),
+    ("uri with space", _with(PATIENT, identifier=[{"system": "urn:oid:1.2 ", "value": "1"}]),
+     [("fhir.primitive.uri", "Patient.identifier[0].system")]),
+    ("canonical with space", _with(PATIENT, meta={"profile": ["http://x y"]}),
+     [("fhir.primitive.uri", "Patient.meta.profile[0]"), ("fhir.profile.unknown", "Patient.meta.profile[0]")]),
+    ("oid without urn", _with(OBS, valueString=_DROP, extension=[{"url": "http://x", "valueOid": "1.2.3"}]),
+     [("fhir.primitive.oid", "Observation.extension[0].valueOid")]),
+    ("uuid upper case", _with(OBS, extension=[{"url": "http://x", "valueUuid":
+                                               "urn:uuid:C757873D-EC9A-4326-A141-556F43239520"}]),
+     [("fhir.primitive.uuid", "Observation.extension[0].valueUuid")]),
+    ("base64 bad char", _with(PATIENT, photo=[{"data": "SGVsbG8*"}]),
+     [("fhir.primitive.base64Binary", "Patient.photo[0].data")]),
+    ("base64 bad length", _with(PATIENT, photo=[{"data": "SGVsbG8"}]),
+     [("fhir.primitive.base64Binary", "Patient.photo[0].data")]),
+    ("string control char", _with(PATIENT, name=[{"family": "Hansen\u0007"}]),
+     [("fhir.primitive.string", "Patient.name[0].family")]),
+    ("markdown control char", _with(OBS, note=[{"text": "a\u0001b"}]),
+     [("fhir.primitive.string", "Observation.note[0].text")]),
+]
+
+
+@pytest.mark.parametrize(("resource", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_invalid_cases(validator: FhirValidator, resource: Any, expected: list[tuple[str, str]]) -> None:
+    assert _issues(validator, resource) == sorted(expected)
+
+
+@pytest.mark.parametrize("value", ["2024", "2024-02", "2024-02-29", "1900-12-31"])
+def test_valid_dates(validator: FhirValidator, value: str) -> None:
+    assert validator.validate(_with(PATIENT, birthDate=value)) == []
+
+
+@pytest.mark.parametrize("value", ["2024", "2024-05-01T10:00:00Z", "2024-05-01T10:00:00.123+14:00",
+                                   "2024-05-01T23:59:60-03:30", "2024-05"])
+def test_valid_datetimes(validator: FhirValidator, value: str) -> None:
+    assert validator.validate(_with(PATIENT, deceasedDateTime=value)) == []
+
+
+def test_codes_may_hold_non_ascii_white_space(validator: FhirValidator) -> None:
+    # \\s in the FHIR patterns is ASCII white space (as in Java and XML Schema)
+    assert validator.validate(_with(PATIENT, gender="fe\u00a0male")) == []
+
+
+#: official R4 examples that are wrong, with the issues they give (nothing else may fail)
+KNOWN_BAD_EXAMPLES = {
+    "Questionnaire-qs1.json": {"fhir.cardinality.min"},  # items without linkId
+    # an id of 67 characters
+    "SearchParameter-questionnaireresponse-extensions-QuestionnaireResponse-item-subject.json": {
+        "fhir.primitive.id"},
+    **{f"SearchParameter-{kind}-extensions-{rt}-{code}.json": {"fhir.cardinality.min"}  # no base
+       for kind, rt in (("codesystem", "CodeSystem"), ("valueset", "ValueSet"))
+       for code in ("author", "effective", "end", "keyword", "workflow")},
+}
+
+
+def test_official_examples_are_clean(validator: FhirValidator, examples_tgz: Path) -> None:
+    """Every official R4 example below 1 MB, against the base definitions and the core profiles
+    it claims (vital signs, ...): no error apart from the documented wrong examples; the only
+    warnings are for claimed profiles that are not in the core package."""
+    checked, unexpected, bad, warned = 0, {}, {}, set()
+    with tarfile.open(examples_tgz) as tar:
+        for member in tar:
+            name = member.name.rsplit("/", 1)[-1]
+            if not member.isfile() or member.size >= 1_000_000 or member.name.count("/") != 1 \
+                    or not name.endswith(".json") or name in ("package.json", ".index.json"):
+                continue
+            fh = tar.extractfile(member)
+            assert fh is not None
+            issues = validator.validate(json.loads(fh.read()))
+            checked += 1
+            errors = [i for i in issues if i.severity.at_least(Severity.ERROR)]
+            warned |= {i.rule_id for i in issues if not i.severity.at_least(Severity.ERROR)}
+            if errors:
+                bad[name] = {i.rule_id for i in errors}
+                if bad[name] != KNOWN_BAD_EXAMPLES.get(name):
+                    unexpected[name] = [f"{i.rule_id} {i.location.path}: {i.message}" for i in errors][:5]
+    assert checked > 5000
+    assert unexpected == {}
+    assert set(bad) == set(KNOWN_BAD_EXAMPLES)
+    assert warned == {"fhir.profile.unknown"}
+
+
+def test_core_missing_gives_one_clear_issue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DKHEALTH_FHIR_CACHE", str(tmp_path))
+    [issue] = validate_resource({"resourceType": "Patient"})
+    assert issue.rule_id == "fhir.setup.core-missing" and issue.severity.value == "fatal"
+    assert "dkconform fhir setup" in issue.message
+
+
+def test_validate_resource_with_definitions(core_definitions: Definitions) -> None:
+    issues = validate_resource({"resourceType": "Patient", "active": "yes"}, core_definitions)
+    assert [(i.rule_id, i.location.path) for i in issues] == [("fhir.structure.json-type", "Patient.active")]
+
+
+# ------------------------------------------------------------------ locations, JSON text, XML
+
+def test_json_positions() -> None:
+    from dkhealth_conformance.fhir.positions import json_positions
+
+    text = '{"resourceType": "Patient",\n "name": [{"given": ["A", "B"]}],\n "x": {"a": [1, {"b": null}]}}'
+    got = json_positions(text)
+    assert got["Patient"] == (1, 1)
+    assert got["Patient.name"] == (2, 10)
+    assert got["Patient.name[0].given[1]"] == (2, 27)
+    assert got["Patient.x.a[1].b"] == (3, 23)
+    assert json_positions('{"a": "x\\"y", "b": [true]}', root="R") == {
+        "R": (1, 1), "R.a": (1, 7), "R.b": (1, 20), "R.b[0]": (1, 21)}
+
+
+def test_json_text_issues_have_line_and_column(validator: FhirValidator) -> None:
+    text = """{"resourceType": "Patient",
+  "gender": "fe  male",
+  "name": [{"given": ["A", null], "_given": [null, {"extension": [{"url": "u", "valueStrin": "x"}]}]}],
+  "birthdate": "1970"}"""
+    got = [(i.rule_id, i.location.path, i.location.line, i.location.column)
+           for i in validator.validate_json_text(text)]
+    assert got == [
+        ("fhir.primitive.code", "Patient.gender", 2, 13),
+        ("fhir.structure.unknown-element", "Patient.name[0].given[1].extension[0].valueStrin", 3, 94),
+        ("fhir.structure.unknown-element", "Patient.birthdate", 4, 16),
+    ]
+
+
+def test_xml_issues_have_lines(validator: FhirValidator) -> None:
+    xml = b"""<Patient xmlns="http://hl7.org/fhir">
+  <gender value="fe  male"/>
+  <gender value="male"/>
+  <name><given value="A"/><given><extension url="u"><valueStrin value="x"/></extension></given></name>
+  <birthdate value="1970"/>
+  <active/>
+  <link><type value="seealso"/></link>
+</Patient>"""
+    got = sorted((i.rule_id, i.location.path, i.location.line) for i in validator.validate_xml(xml))
+    assert got == [
+        ("fhir.cardinality.min", "Patient.link[0]", 7),
+        ("fhir.primitive.code", "Patient.gender", 2),
+        ("fhir.structure.array-unexpected", "Patient.gender", 3),
+        ("fhir.structure.empty", "Patient.active", 6),
+        ("fhir.structure.unknown-element", "Patient.birthdate", 5),
+        ("fhir.structure.unknown-element", "Patient.name[0].given[1].extension[0].valueStrin", 4),
+    ]
+    [issue] = validator.validate_xml(b"<Patient")
+    assert issue.rule_id == "fhir.structure.resource-type" and "not well-formed" in issue.message
+    [issue] = validator.validate_xml(b'<Patinet xmlns="http://hl7.org/fhir"/>')
+    assert issue.rule_id == "fhir.structure.resource-type" and issue.location.line == 1
+
+
+#: invalid cases whose content has an XML form (no JSON-only shapes such as arrays or null)
+XML_PARITY = [
+    "unknown element", "unknown nested", "unknown in datatype", "wrong choice type", "unknown in contained",
+    "unknown in extension", "missing required", "missing required choice ok",
+    "missing required in backbone", "missing required in datatype", "missing required in nested resource",
+    "required present only as _element", "extension without url", "two choice variants", "bundle entry resource",
+    "bundle entry resource unknown", "date not in calendar", "date month 13", "date with time", "date year 0000",
+    "date april 31", "dateTime without tz", "dateTime without seconds", "dateTime hour 24", "dateTime bad day",
+    "dateTime tz +15", "instant date only", "instant no tz", "time with tz", "time 25h", "integer too big",
+    "positiveInt zero real", "unsignedInt negative", "id with underscore", "id too long", "code leading space",
+    "code double space", "uri with space", "canonical with space", "oid without urn", "uuid upper case",
+    "base64 bad char", "base64 bad length", "contained unknown type",
+]
+
+
+@pytest.mark.parametrize("name", XML_PARITY)
+def test_same_issues_in_json_and_xml(validator: FhirValidator, to_xml: Any, name: str) -> None:
+    from lxml import etree
+
+    resource = next(c[1] for c in CASES if c[0] == name)
+    from_json = sorted((i.rule_id, i.location.path) for i in validator.validate(resource))
+    from_xml = sorted((i.rule_id, i.location.path) for i in validator.validate_xml(etree.tostring(to_xml(resource))))
+    assert from_xml == from_json
+
+
+# ----------------------------------------------------------------------------------- profiles
+
+BP = "http://hl7.org/fhir/StructureDefinition/bp"
+
+
+@pytest.fixture(scope="session")
+def bp_example(examples_tgz: Path) -> dict[str, Any]:
+    with tarfile.open(examples_tgz) as tar:
+        fh = tar.extractfile("package/Observation-blood-pressure.json")
+        assert fh is not None
+        return json.loads(fh.read())
+
+
+def test_profile_from_meta_and_from_the_caller(validator: FhirValidator, bp_example: dict[str, Any]) -> None:
+    assert bp_example["meta"]["profile"] == ["http://hl7.org/fhir/StructureDefinition/vitalsigns"]
+    assert validator.validate(bp_example) == []
+    assert validator.validate(bp_example, profiles=[BP]) == []
+    wrong = _with(bp_example, code={"coding": [{"system": "http://loinc.org", "code": "8480-6"}]})
+    assert _issues(validator, wrong) == []  # vital signs does not fix the code
+    assert ("fhir.cardinality.min", "Observation.code") in [
+        (i.rule_id, i.location.path) for i in validator.validate(wrong, profiles=[BP])]
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    # the BPCode coding slice (value discriminators code and system) is required
+    (lambda o: o["code"]["coding"][0].update(code="8480-6"),
+     [("fhir.cardinality.min", "Observation.code", "coding:BPCode: minimum cardinality 1, found 0")]),
+    # a component slice is required (discriminator code.coding.code / system, open slicing)
+    (lambda o: o["component"].pop(0),
+     [("fhir.cardinality.min", "Observation", "component: minimum cardinality 2, found 1"),
+      ("fhir.cardinality.min", "Observation", "component:SystolicBP: minimum cardinality 1, found 0")]),
+    # fixed value inside a slice
+    (lambda o: o["component"][0]["valueQuantity"].update(code="mmHg"),
+     [("fhir.profile.fixed", "Observation.component[0].valueQuantity.code",
+       'the value must be exactly "mm[Hg]" (fixedCode)')]),
+    # the vital-signs category slice (pattern on coding) is required by the parent profile
+    (lambda o: o.pop("category"),
+     [("fhir.cardinality.min", "Observation", "category: minimum cardinality 1, found 0"),
+      ("fhir.cardinality.min", "Observation", "category:VSCat: minimum cardinality 1, found 0")]),
+    # the profile narrows value[x] of the components to Quantity
+    (lambda o: o["component"][1].update(valueString="80", valueQuantity=None) or o["component"][1].pop("valueQuantity"),
+     [("fhir.structure.unknown-element", "Observation.component[1].valueString",
+       "unknown element 'valueString' in Observation.component")]),
+    # valueQuantity is 0..0 in bp
+    (lambda o: o.update(valueQuantity={"value": 1}),
+     [("fhir.cardinality.max", "Observation.valueQuantity", "value[x]:valueQuantity: maximum cardinality 0, found 1")]),
+])
+def test_bp_profile(validator: FhirValidator, bp_example: dict[str, Any], change: Any,
+                    expected: list[tuple[str, str, str]]) -> None:
+    obs = json.loads(json.dumps(bp_example))
+    change(obs)
+    got = sorted((i.rule_id, i.location.path, i.message) for i in validator.validate(obs, profiles=[BP]))
+    assert got == sorted(expected)
+
+
+def test_unknown_and_inapplicable_profiles(validator: FhirValidator) -> None:
+    patient = _with(PATIENT, meta={"profile": ["http://example.org/StructureDefinition/x", BP]})
+    got = [(i.rule_id, i.severity.value, i.location.path) for i in validator.validate(patient)]
+    assert got == [("fhir.profile.unknown", "warning", "Patient.meta.profile[0]"),
+                   ("fhir.profile.not-applicable", "error", "Patient.meta.profile[1]")]
+
+
+def test_differential_profile_with_slices_and_extensions(core_definitions: Definitions) -> None:
+    """A differential-only profile (snapshot generated): identifier slice by system, a required
+    extension with the core extension definition patient-birthPlace, a closed coding slicing."""
+    defs = Definitions(cache=core_definitions.cache)
+    defs.load("hl7.fhir.r4.core", "4.0.1")
+    url = "http://example.org/fhir/StructureDefinition/dk-patient"
+    defs.add_resource({
+        "resourceType": "StructureDefinition", "id": "dk-patient", "url": url, "name": "DkPatient",
+        "status": "draft", "kind": "resource", "abstract": False, "type": "Patient",
+        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient", "derivation": "constraint",
+        "differential": {"element": [
+            {"id": "Patient.extension:birthPlace", "path": "Patient.extension", "sliceName": "birthPlace",
+             "min": 1, "max": "1", "type": [{"code": "Extension", "profile": [
+                 "http://hl7.org/fhir/StructureDefinition/patient-birthPlace"]}]},
+            {"id": "Patient.identifier", "path": "Patient.identifier", "slicing": {
+                "discriminator": [{"type": "value", "path": "system"}], "rules": "open"}},
+            {"id": "Patient.identifier:cpr", "path": "Patient.identifier", "sliceName": "cpr", "min": 1, "max": "1"},
+            {"id": "Patient.identifier:cpr.system", "path": "Patient.identifier.system", "min": 1,
+             "fixedUri": "urn:oid:1.2.208.176.1.2"},
+            {"id": "Patient.identifier:cpr.value", "path": "Patient.identifier.value", "min": 1},
+            {"id": "Patient.maritalStatus.coding", "path": "Patient.maritalStatus.coding", "slicing": {
+                "discriminator": [{"type": "pattern", "path": "$this"}], "rules": "closed"}},
+            {"id": "Patient.maritalStatus.coding:v3", "path": "Patient.maritalStatus.coding", "sliceName": "v3",
+             "patternCoding": {"system": "http://terminology.hl7.org/CodeSystem/v3-MaritalStatus"}},
+        ]},
+    })
+    validator = FhirValidator(defs)
+    good = {"resourceType": "Patient", "meta": {"profile": [url]},
+            "extension": [{"url": "http://hl7.org/fhir/StructureDefinition/patient-birthPlace",
+                           "valueAddress": {"city": "Aarhus"}}],
+            "identifier": [{"system": "urn:oid:1.2.208.176.1.2", "value": "0101701234"},
+                           {"system": "http://example.org/mrn", "value": "42"}],
+            "maritalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-MaritalStatus",
+                                          "code": "M"}]}}
+    assert validator.validate(good) == []
+    bad = json.loads(json.dumps(good))
+    bad["extension"][0] = {"url": "http://hl7.org/fhir/StructureDefinition/patient-birthPlace", "valueString": "Aarhus"}
+    bad["identifier"][0]["system"] = "urn:oid:1.2.208.176.1.3"
+    bad["maritalStatus"]["coding"].append({"system": "http://snomed.info/sct", "code": "1"})
+    got = sorted((i.rule_id, i.location.path) for i in validator.validate(bad))
+    assert got == [
+        ("fhir.cardinality.min", "Patient", ),
+        ("fhir.cardinality.min", "Patient.extension[0]"),  # value[x] of the extension is required
+        ("fhir.slicing.unmatched", "Patient.maritalStatus.coding[1]"),
+        ("fhir.structure.unknown-element", "Patient.extension[0].valueString"),  # birthPlace is an Address
+    ]
