@@ -1,0 +1,171 @@
+"""Oracle agreement: MedCom's official OIOXML schemas judge our generated letters as our model does.
+
+For every namespace model and every letter in it, the official ``EMessage.xsd`` of that namespace
+(``../shared/oracle/medcom-oioxml-xsd/<yyyy>/<mm>/<dd>/`` beside the repository, test-only)
+and the XSD generated from our model
+
+(a) both accept every valid letter the model's strategy generates, and
+(b) both reject every structural mutant (missing, unexpected or swapped element, a value outside
+    its enumeration, length or pattern, an impossible date).
+
+Business-rule mutants (CPR dates, GLN check digits, timestamps, duplicates, version codes) are not
+expected to be rejected by a schema and are not judged here. A disagreement is a model bug.
+
+``DKHEALTH_ORACLE_EXAMPLES`` sets the examples per letter and direction (default 200). The tests
+skip when the oracle folder is absent.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, Phase, find, given, settings
+from lxml import etree
+
+from dkhealth_conformance.data import profiles_dir
+from dkhealth_conformance.xmlmodel import strategies as S
+from dkhealth_conformance.xmlmodel.loader import load_all
+from dkhealth_conformance.xmlmodel.model import Schema
+from dkhealth_conformance.xmlmodel.xsd import compiled
+
+REPO = Path(__file__).resolve().parents[2]
+ORACLE = REPO.parent / "shared" / "oracle" / "medcom-oioxml-xsd"
+EXAMPLES = int(os.environ.get("DKHEALTH_ORACLE_EXAMPLES", 200))
+ORACLE_SETTINGS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)
+MODELS = load_all(profiles_dir() / "oioxml")
+CASES = [pytest.param(schema.key, letter, id=f"{schema.key}-{letter}")
+         for schema in MODELS.values() for letter in schema.letters]
+_DATE = re.compile(r"/(\d{4})/(\d{2})/(\d{2})/?$")
+
+
+def _model(key: str) -> Schema:
+    return next(s for s in MODELS.values() if s.key == key)
+
+
+def oracle_folder(namespace: str) -> Path | None:
+    """The official schema folder of ``namespace`` (by the date at the end of the URL)."""
+    match = _DATE.search(namespace)
+    return ORACLE.joinpath(*match.groups()) if match else None
+
+
+@functools.lru_cache(maxsize=None)
+def _official(folder: Path) -> etree.XMLSchema:
+    """The official schema, compiled once per session."""
+    return etree.XMLSchema(etree.parse(str(folder / "EMessage.xsd")))
+
+
+@functools.lru_cache(maxsize=None)
+def _probe(folder: Path) -> bytes | None:
+    """The simplest letter of the namespace whose official schema is in ``folder`` (the first
+    example the strategy draws, not shrunk), without Local_Elements."""
+    schema = next((s for s in MODELS.values() if oracle_folder(s.namespace) == folder), None)
+    if schema is None:
+        return None
+    return find(S.documents(schema, letters=(1, 1), local_elements=False), lambda _: True,
+                settings=settings(max_examples=1, phases=[Phase.generate], database=None))
+
+
+def _with_local_elements(document: bytes) -> etree._ElementTree:
+    root = etree.fromstring(document)
+    etree.SubElement(root, f"{{{etree.QName(root).namespace}}}Local_Elements")
+    return etree.ElementTree(root)
+
+
+@functools.lru_cache(maxsize=None)
+def _official_allows_local_elements(folder: Path) -> bool:
+    """Whether the official Emessage lets ``Local_Elements`` follow a letter (not every namespace
+    does), found by validating a probe letter rather than by reading the schema."""
+    probe = _probe(folder)
+    if probe is None or not _official(folder).validate(etree.ElementTree(etree.fromstring(probe))):
+        return True  # cannot tell; the letter tests report what the official schema rejects
+    return _official(folder).validate(_with_local_elements(probe))
+
+
+def _schemas(key: str) -> tuple[Schema, etree.XMLSchema, etree.XMLSchema]:
+    if not ORACLE.is_dir():
+        pytest.skip(f"the official MedCom schemas are not at {ORACLE} (oracle agreement needs them)")
+    schema = _model(key)
+    folder = oracle_folder(schema.namespace)
+    if folder is None or not (folder / "EMessage.xsd").is_file():
+        pytest.skip(f"no official EMessage.xsd for namespace {schema.namespace} under {ORACLE}")
+    return schema, compiled(schema), _official(folder)
+
+
+def _snippet(document: bytes, limit: int = 3000) -> str:
+    text = document.decode("utf-8" if b'encoding="UTF-8"' in document[:60] else "cp1252", "replace")
+    return text if len(text) <= limit else text[:limit] + " ..."
+
+
+def _errors(schema: etree.XMLSchema) -> str:
+    return "\n".join(f"line {e.line}: {e.message}" for e in list(schema.error_log)[:5])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("key", "letter"), CASES)
+def test_official_schema_and_model_accept_generated_letters(key: str, letter: str) -> None:
+    schema, ours, official = _schemas(key)
+
+    local = _official_allows_local_elements(oracle_folder(schema.namespace))
+
+    @ORACLE_SETTINGS
+    @given(S.documents(schema, letter, local_elements=local))
+    def check(document: bytes) -> None:
+        tree = etree.ElementTree(etree.fromstring(document))
+        assert ours.validate(tree), f"our model rejects its own letter:\n{_errors(ours)}\n{_snippet(document)}"
+        assert official.validate(tree), (
+            f"the official schema rejects a letter our model accepts ({key} {letter}):\n"
+            f"{_errors(official)}\n{_snippet(document)}")
+
+    check()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("key", "letter"), CASES)
+def test_official_schema_and_model_reject_structural_mutants(key: str, letter: str) -> None:
+    schema, ours, official = _schemas(key)
+    seen: Counter[str] = Counter()
+    local = _official_allows_local_elements(oracle_folder(schema.namespace))
+
+    @ORACLE_SETTINGS
+    @given(S.mutation_cases(schema, letter, operators=S.STRUCTURAL_OPERATORS, local_elements=local))
+    def check(case: S.MutationCase) -> None:
+        seen[case.operator] += 1
+        tree = etree.ElementTree(etree.fromstring(case.mutant.document))
+        where = f"{key} {letter}, {case.mutant.description}"
+        assert not ours.validate(tree), f"our model accepts a {case.operator} mutant ({where}):\n" \
+                                        f"{_snippet(case.mutant.document)}"
+        assert not official.validate(tree), f"the official schema accepts a {case.operator} mutant ({where}):\n" \
+                                            f"{_snippet(case.mutant.document)}"
+
+    check()
+    if EXAMPLES >= 100:
+        # the envelope alone offers a site to every structural operator
+        assert set(seen) == set(S.STRUCTURAL_OPERATORS), seen
+
+
+@pytest.mark.parametrize("key", [schema.key for schema in MODELS.values()])
+def test_local_elements_allowed_as_in_the_official_emessage(key: str) -> None:
+    """The Emessage wrapper: whether a letter may be followed by ``Local_Elements`` (the letter
+    tests above generate them only where the official schema allows them)."""
+    schema, ours, official = _schemas(key)
+    folder = oracle_folder(schema.namespace)
+    probe = _probe(folder)
+    assert probe is not None and ours.validate(etree.ElementTree(etree.fromstring(probe)))
+    accepted = ours.validate(_with_local_elements(probe))
+    if accepted and not _official_allows_local_elements(folder):
+        # known: the generated XSD always declares Local_Elements after each letter; the model has
+        # no setting yet for the namespaces whose official Emessage leaves it out
+        pytest.xfail(f"namespace {key}: our Emessage accepts Local_Elements after a letter, the official one "
+                     "does not (the model needs a per-namespace setting that the generated XSD honours)")
+    assert accepted == _official_allows_local_elements(folder), (
+        f"namespace {key}: our Emessage {'accepts' if accepted else 'rejects'} a Local_Elements after a "
+        f"letter, the official one does not")
