@@ -243,3 +243,7 @@ def run() -> None:  # pragma: no cover - console entry for `python -m`
 from .fhir.cli import fhir_group  # noqa: E402
 
 main.add_command(fhir_group)
+
+from .generate import generate_command  # noqa: E402
+
+main.add_command(generate_command)

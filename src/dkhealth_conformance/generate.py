@@ -1,0 +1,346 @@
+"""Seeded generation of messages from the standards' strategies: ``dkconform generate``.
+
+>>> from dkhealth_conformance.generate import generate
+>>> messages = generate("medcom.oioxml.XDIS91@XD9134L", count=3, seed=7)   # doctest: +SKIP
+>>> [m.name for m in messages]                                             # doctest: +SKIP
+['medcom.oioxml.XDIS91-XD9134L-0001.xml', ...]
+
+The messages are drawn from the same Hypothesis strategies that vendors use in their own tests
+(:mod:`dkhealth_conformance.strategies`), outside of a test run: a collector wrapped in
+``@given`` runs under ``@seed(S)`` with the example database off, only the generate phase and no
+health checks, and stops once it holds ``count`` distinct payloads. Hypothesis draws from a
+``random.Random(S)`` and our strategies never depend on hash order. One more input would vary
+between processes: Hypothesis mixes literal constants of the caller's own (not installed)
+modules into generated values, and which modules are loaded differs between an editable and a
+wheel install, a test run and a command. That pool is held empty while generating, so a seed
+gives the same bytes in every process (for one version of this tool and of Hypothesis; the
+manifest records both).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+import hypothesis
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+
+from ._version import __version__
+from .registry import Standard, UnknownStandard, default_registry
+
+__all__ = [
+    "MANIFEST",
+    "GeneratedMessage",
+    "GenerationError",
+    "NoGenerator",
+    "draw_distinct",
+    "generate",
+    "generator_standards",
+    "manifest",
+    "manifest_bytes",
+    "resolve",
+    "write",
+]
+
+#: name of the manifest written beside the messages
+MANIFEST = "manifest.json"
+#: version of the manifest's layout
+MANIFEST_FORMAT = 1
+
+
+class GenerationError(ValueError):
+    """The request cannot be met (unknown standard, operator that never applies, too few
+    distinct messages)."""
+
+
+class NoGenerator(GenerationError):
+    """The standard exists but has no generator."""
+
+
+@dataclass(frozen=True)
+class GeneratedMessage:
+    """One generated payload, valid or a near miss that ``rule_id`` must report."""
+
+    name: str
+    document: bytes
+    standard: str
+    version: str
+    valid: bool
+    rule_id: str | None = None
+    operator: str | None = None
+    description: str | None = None
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.document).hexdigest()
+
+    def entry(self) -> dict[str, Any]:
+        """This message's entry in the manifest."""
+        out: dict[str, Any] = {"name": self.name, "sha256": self.sha256, "valid": self.valid}
+        if not self.valid:
+            out.update(rule_id=self.rule_id, operator=self.operator, description=self.description)
+        return out
+
+
+# ------------------------------------------------------------------------------------ standards
+
+
+def _has_generator(standard: Standard) -> bool:
+    """Standards of the OIOXML pack that name a letter of a bundled model (``data`` is the
+    pair namespace, letter element)."""
+    data = standard.data
+    return (standard.family == "medcom.oioxml" and isinstance(data, tuple) and len(data) == 2
+            and all(isinstance(x, str) for x in data))
+
+
+def generator_standards() -> list[Standard]:
+    """Every installed standard version that ``generate`` can draw messages of."""
+    return [s for s in default_registry().standards() if _has_generator(s)]
+
+
+def resolve(ref: str) -> Standard:
+    """The standard version ``ref`` names (``ID@VERSION``, or ``ID`` for its current version)."""
+    try:
+        found = default_registry().find(ref)
+    except UnknownStandard:
+        raise GenerationError(f"unknown standard {ref!r}; `dkconform standards` lists them; "
+                              f"with a generator: {_listing()}") from None
+    usable = [s for s in found if _has_generator(s)]
+    if not usable:
+        raise NoGenerator(f"standard {ref!r} has no generator; standards with a generator: {_listing()}")
+    current = [s for s in usable if s.status == "current"]
+    return (current or usable)[-1]
+
+
+def _listing() -> str:
+    refs = [s.ref for s in generator_standards()]
+    return ", ".join(refs) if refs else "none installed"
+
+
+def _schema(standard: Standard) -> Any:
+    from .strategies.oioxml import models
+
+    namespace, _element = standard.data
+    return models()[namespace]
+
+
+def _valid_strategy(standard: Standard) -> st.SearchStrategy[GeneratedMessage]:
+    from .xmlmodel.strategies import documents
+
+    _namespace, element = standard.data
+    return documents(_schema(standard), element).map(
+        lambda doc: GeneratedMessage("", doc, standard.id, standard.version, True))
+
+
+def _invalid_strategy(standard: Standard, operators: Sequence[str] | None) -> st.SearchStrategy[GeneratedMessage]:
+    from .xmlmodel.strategies import mutation_cases
+
+    _namespace, element = standard.data
+
+    def message(case: Any) -> GeneratedMessage:
+        mutant = case.mutant
+        return GeneratedMessage("", mutant.document, standard.id, standard.version, False,
+                                mutant.rule_id, case.operator, mutant.description)
+
+    return mutation_cases(_schema(standard), element, operators=operators).map(message)
+
+
+# -------------------------------------------------------------------------------------- drawing
+
+
+class _Enough(Exception):
+    """Raised inside the collector once it holds enough distinct values."""
+
+
+def _settings(budget: int) -> settings:
+    return settings(
+        settings.get_profile("default"),
+        max_examples=budget,
+        database=None,
+        derandomize=False,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        verbosity=Verbosity.quiet,
+        print_blob=False,
+        report_multiple_bugs=False,
+    )
+
+
+@contextlib.contextmanager
+def _without_local_constants() -> Iterator[None]:
+    """Hold Hypothesis's pool of constants from local modules empty (see the module docstring),
+    with a fresh cache of the constants it derives from it. Versions of Hypothesis without that
+    pool are left as they are."""
+    try:
+        from hypothesis.internal.conjecture import providers
+        from hypothesis.internal.constants_ast import Constants
+
+        saved = (providers._get_local_constants, providers.CONSTANTS_CACHE)
+        fresh_cache = type(providers.CONSTANTS_CACHE)(1024)
+    except (ImportError, AttributeError, TypeError):  # pragma: no cover - other Hypothesis versions
+        yield
+        return
+    empty = Constants()
+    providers._get_local_constants = lambda: empty
+    providers.CONSTANTS_CACHE = fresh_cache
+    try:
+        yield
+    finally:
+        providers._get_local_constants, providers.CONSTANTS_CACHE = saved
+
+
+def draw_distinct(strategy: st.SearchStrategy[Any], count: int, seed: int,
+                  key: Callable[[Any], object] = lambda value: value) -> list[Any]:
+    """``count`` values of ``strategy`` with distinct ``key``, drawn deterministically from
+    ``seed`` (values whose key was drawn before are skipped). Raises :class:`GenerationError`
+    when the strategy yields fewer distinct values or none at all."""
+    if count < 0:
+        raise GenerationError("count must not be negative")
+    collected: list[Any] = []
+    if count == 0:
+        return collected
+    seen: set[object] = set()
+
+    def collect(value: Any) -> None:
+        if len(collected) >= count:
+            raise _Enough
+        marker = key(value)
+        if marker in seen:
+            return
+        seen.add(marker)
+        collected.append(value)
+        if len(collected) >= count:
+            raise _Enough
+
+    budget = count * 10 + 100
+    runner = hypothesis_seed(seed)(_settings(budget)(given(strategy)(collect)))
+    try:
+        with _without_local_constants():
+            runner()
+    except _Enough:
+        pass
+    except Unsatisfiable:
+        raise GenerationError("the strategy produced no usable example (does the operator apply to this "
+                              "standard?)") from None
+    if len(collected) < count:
+        raise GenerationError(f"only {len(collected)} distinct messages in {budget} draws; ask for fewer")
+    return collected
+
+
+def _file_names(standard: Standard, count: int) -> list[str]:
+    width = max(4, len(str(count)))
+    return [f"{standard.id}-{standard.version}-{n:0{width}d}.xml" for n in range(1, count + 1)]
+
+
+def generate(standard: str | Standard, count: int, seed: int, invalid: bool = False,
+             operators: Iterable[str] | None = None) -> list[GeneratedMessage]:
+    """``count`` distinct messages of ``standard`` (``ID``, ``ID@VERSION`` or a
+    :class:`Standard`), valid ones or, with ``invalid``, near misses that each name the rule id
+    they must trigger. ``operators`` limits the mutations (names in
+    :data:`dkhealth_conformance.xmlmodel.strategies.OPERATORS`). The same arguments give the
+    same bytes."""
+    std = resolve(standard) if isinstance(standard, str) else standard
+    if not _has_generator(std):
+        raise NoGenerator(f"standard {std.ref!r} has no generator; standards with a generator: {_listing()}")
+    chosen = None if operators is None else tuple(dict.fromkeys(operators))
+    if chosen is not None:
+        from .xmlmodel.strategies import OPERATORS
+
+        unknown = [name for name in chosen if name not in OPERATORS]
+        if unknown or not chosen:
+            raise GenerationError(f"unknown mutation operator(s) {', '.join(unknown) or '(none given)'}; "
+                                  f"known: {', '.join(OPERATORS)}")
+        if not invalid:
+            raise GenerationError("mutation operators apply to invalid messages only (add --invalid)")
+    strategy = _invalid_strategy(std, chosen) if invalid else _valid_strategy(std)
+    drawn = draw_distinct(strategy, count, seed, key=lambda message: message.document)
+    return [_named(message, name) for message, name in zip(drawn, _file_names(std, count), strict=True)]
+
+
+def _named(message: GeneratedMessage, name: str) -> GeneratedMessage:
+    return GeneratedMessage(name, message.document, message.standard, message.version, message.valid,
+                            message.rule_id, message.operator, message.description)
+
+
+# ------------------------------------------------------------------------------------- writing
+
+
+def manifest(messages: Sequence[GeneratedMessage], standard: Standard, seed: int, invalid: bool,
+             operators: Sequence[str] | None = None) -> dict[str, Any]:
+    """The manifest of a generation run (what ``manifest.json`` holds)."""
+    return {
+        "format": MANIFEST_FORMAT,
+        "tool": "dkhealth-conformance",
+        "tool_version": __version__,
+        "hypothesis_version": hypothesis.__version__,
+        "standard": standard.id,
+        "version": standard.version,
+        "seed": seed,
+        "count": len(messages),
+        "invalid": invalid,
+        "operators": list(operators) if operators is not None else None,
+        "files": [m.entry() for m in messages],
+    }
+
+
+def manifest_bytes(data: dict[str, Any]) -> bytes:
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def write(messages: Sequence[GeneratedMessage], out: str | Path, data: dict[str, Any], force: bool = False) -> Path:
+    """Write the messages and ``manifest.json`` into ``out`` (created); files of those names are
+    replaced only with ``force`` (otherwise :class:`FileExistsError`, before anything is
+    written). Returns the manifest's path."""
+    folder = Path(out)
+    targets = [folder / m.name for m in messages] + [folder / MANIFEST]
+    if not force:
+        existing = [p.name for p in targets if p.exists()]
+        if existing:
+            shown = ", ".join(existing[:3]) + (f" and {len(existing) - 3} more" if len(existing) > 3 else "")
+            raise FileExistsError(f"{folder}: {shown} already exist(s); use --force to overwrite")
+    folder.mkdir(parents=True, exist_ok=True)
+    for message in messages:
+        (folder / message.name).write_bytes(message.document)
+    path = folder / MANIFEST
+    path.write_bytes(manifest_bytes(data))
+    return path
+
+
+# ----------------------------------------------------------------------------------------- CLI
+
+
+@click.command("generate")
+@click.argument("standard", metavar="STANDARD")
+@click.option("--count", "-n", type=click.IntRange(1, 100_000), default=10, show_default=True,
+              help="How many distinct messages.")
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
+              help="Seed: the same seed gives byte-identical files.")
+@click.option("--invalid", is_flag=True,
+              help="Near-miss invalid messages, each tagged with the rule id it must trigger.")
+@click.option("--operator", "operators", multiple=True, metavar="NAME",
+              help="Only this mutation operator (repeatable; with --invalid).")
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Folder to write into (created).")
+@click.option("--force", is_flag=True, help="Overwrite files of the same names.")
+def generate_command(standard: str, count: int, seed: int, invalid: bool, operators: tuple[str, ...], out: str,
+                     force: bool) -> None:
+    """Write COUNT generated messages of STANDARD (an id from `dkconform standards`, ID or
+    ID@VERSION) and a manifest.json into OUT."""
+    try:
+        std = resolve(standard)
+        messages = generate(std, count, seed, invalid=invalid, operators=operators or None)
+        data = manifest(messages, std, seed, invalid, list(dict.fromkeys(operators)) if operators else None)
+        path = write(messages, out, data, force=force)
+    except (GenerationError, FileExistsError) as exc:
+        raise click.UsageError(str(exc)) from None
+    kind = "invalid" if invalid else "valid"
+    click.echo(f"wrote {len(messages)} {kind} {std.ref} messages and {path}")
