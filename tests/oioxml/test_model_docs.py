@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dkhealth_conformance.data import profiles_dir
 from dkhealth_conformance.xmlmodel import docs
 from dkhealth_conformance.xmlmodel.loader import load_all
-from dkhealth_conformance.data import profiles_dir
 
 REPO = Path(__file__).resolve().parents[2]
 FOLDER = REPO / "docs" / "oioxml"

@@ -57,13 +57,13 @@ def oracle_folder(namespace: str) -> Path | None:
     return ORACLE.joinpath(*match.groups()) if match else None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _official(folder: Path) -> etree.XMLSchema:
     """The official schema, compiled once per session."""
     return etree.XMLSchema(etree.parse(str(folder / "EMessage.xsd")))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _probe(folder: Path) -> bytes | None:
     """The simplest letter of the namespace whose official schema is in ``folder`` (the first
     example the strategy draws, not shrunk), without Local_Elements."""
@@ -80,7 +80,7 @@ def _with_local_elements(document: bytes) -> etree._ElementTree:
     return etree.ElementTree(root)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _official_allows_local_elements(folder: Path) -> bool:
     """Whether the official Emessage lets ``Local_Elements`` follow a letter (not every namespace
     does), found by validating a probe letter rather than by reading the schema."""
@@ -156,7 +156,7 @@ def test_official_schema_and_model_reject_structural_mutants(key: str, letter: s
 def test_local_elements_allowed_as_in_the_official_emessage(key: str) -> None:
     """The Emessage wrapper: whether a letter may be followed by ``Local_Elements`` (the letter
     tests above generate them only where the official schema allows them)."""
-    schema, ours, official = _schemas(key)
+    schema, ours, _ = _schemas(key)
     folder = oracle_folder(schema.namespace)
     probe = _probe(folder)
     assert probe is not None and ours.validate(etree.ElementTree(etree.fromstring(probe)))

@@ -48,7 +48,7 @@ def _differences(a: etree._Element, b: etree._Element, path: str = "") -> list[s
     if [_local(c) for c in a] != [_local(c) for c in b] or len(a) != len(b):
         return [here]
     found = [] if (a.text or "") == (b.text or "") else [here + "#text"]
-    for index, (x, y) in enumerate(zip(a, b)):
+    for index, (x, y) in enumerate(zip(a, b, strict=True)):
         found.extend(_differences(x, y, f"{here}[{index}]"))
     return found
 

@@ -17,27 +17,27 @@ from __future__ import annotations
 
 import base64
 import calendar
-import functools
 import datetime as dt
+import functools
 import re
 import string
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from hypothesis import reject
 from hypothesis import strategies as st
 from lxml import etree
 
-from .model import AnyContent, ComplexType, Element, Group, Letter, Particle, Schema, SimpleType, walk
+from .model import AnyContent, ComplexType, Element, Letter, Particle, Schema, SimpleType, walk
 from .xsd import LOCAL_ELEMENTS
 
 __all__ = [
     "ENCODINGS",
     "OPERATORS",
     "STRUCTURAL_OPERATORS",
-    "MutationCase",
     "Mutant",
+    "MutationCase",
     "Operator",
     "documents",
     "mutants",
@@ -225,7 +225,8 @@ def serialize(root: Node, namespace: str, encoding: str, pretty: bool = False) -
 
     def build(node: Node, parent: Any, depth: int) -> Any:
         tag = f"{{{node.namespace or namespace}}}{node.name}"
-        element = etree.Element(tag, nsmap={None: namespace}) if parent is None else etree.SubElement(parent, tag)
+        nsmap: dict[Any, str] = {None: namespace}
+        element = etree.Element(tag, nsmap=nsmap) if parent is None else etree.SubElement(parent, tag)
         if node.text is not None:
             element.text = node.text
         indent = pretty and node.namespace is None and (
@@ -250,6 +251,7 @@ def serialize(root: Node, namespace: str, encoding: str, pretty: bool = False) -
 
     tree = build(root, None, 0)
     body = etree.tostring(tree, encoding=encoding, xml_declaration=False)
+    assert isinstance(body, bytes)
     return f'<?xml version="1.0" encoding="{encoding}"?>\n'.encode("ascii") + body
 
 
@@ -272,7 +274,7 @@ def _text_alphabet(encoding: str) -> st.SearchStrategy[str]:
 TEXT_STYLES = ("plain", "unicode", "longest")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _free_text(encoding: str, style: str, low: int, high: int) -> st.SearchStrategy[str]:
     """Free text of ``low`` to ``high`` characters in ``style`` (one string draw per value)."""
     if style == "longest":
@@ -304,18 +306,18 @@ def _bounds(simple: SimpleType, default_low: int, default_high: int) -> tuple[in
     return low, max(low, high)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _clock_format(simple: SimpleType) -> str | None:
-    """``"%02d:%02d"`` or ``"%02d:%02d:%02d"`` when ``simple`` is a time pattern that accepts every
-    time of day in that form (then times are drawn as one integer, much cheaper than a regex)."""
+    """``"%H:%M"`` or ``"%H:%M:%S"`` when ``simple`` is a time pattern that accepts every time of
+    day in that form (then times are drawn as one integer, much cheaper than a regex)."""
     if simple.kind != "time" or simple.pattern is None or simple.enumeration:
         return None
     regex = re.compile(python_regex(simple.pattern))
     minutes = [(h, m) for h in range(24) for m in range(60)]
-    if all(regex.fullmatch("%02d:%02d" % hm) for hm in minutes):
-        return "%02d:%02d"
-    if all(regex.fullmatch("%02d:%02d:%02d" % (h, m, sec)) for h, m in minutes for sec in (0, 1, 30, 59)):
-        return "%02d:%02d:%02d"
+    if all(regex.fullmatch(f"{h:02d}:{m:02d}") for h, m in minutes):
+        return "%H:%M"
+    if all(regex.fullmatch(f"{h:02d}:{m:02d}:{sec:02d}") for h, m in minutes for sec in (0, 1, 30, 59)):
+        return "%H:%M:%S"
     return None
 
 
@@ -336,10 +338,10 @@ def simple_values(simple: SimpleType, encoding: str = "UTF-8", style: str = "pla
     base = simple.base
     clock = _clock_format(simple)
     if clock is not None:
-        return st.integers(0, 24 * 3600 - 1).map(lambda n: clock % (n // 3600, n // 60 % 60, n % 60)
-                                                if clock.count("%") == 3 else clock % (n // 3600, n // 60 % 60))
+        return st.integers(0, 24 * 3600 - 1).map(lambda n: dt.time(n // 3600, n // 60 % 60, n % 60).strftime(clock))
     if simple.pattern is not None:
-        alphabet = _text_alphabet(encoding) if style == "unicode" else st.sampled_from(_PLAIN + _DANISH + string.punctuation)
+        plain = st.sampled_from(_PLAIN + _DANISH + string.punctuation)
+        alphabet = _text_alphabet(encoding) if style == "unicode" else plain
         values = st.from_regex(python_regex(simple.pattern), fullmatch=True, alphabet=alphabet)
         if simple.min_length is not None or simple.max_length is not None:
             low, high = simple.min_length or 0, simple.max_length
@@ -408,7 +410,7 @@ class _Generator:
     (the bitmask shrinks towards zero) and repetitions first.
     """
 
-    _cache: dict[tuple[int, str, str], _Generator] = {}
+    _cache: ClassVar[dict[tuple[int, str, str], _Generator]] = {}
 
     @classmethod
     def for_schema(cls, schema: Schema, encoding: str, style: str) -> _Generator:
@@ -488,7 +490,7 @@ class _Generator:
 
     def particles(self, draw: st.DrawFn, particles: tuple[Particle, ...], depth: int, spine: dict[int, int],
                   out: list[Node]) -> None:
-        for particle, count in zip(particles, self.counts(draw, particles, depth)):
+        for particle, count in zip(particles, self.counts(draw, particles, depth), strict=True):
             for _ in range(count):
                 if isinstance(particle, Element):
                     out.append(self.element(draw, particle, depth, spine.get(id(particle))))
@@ -595,12 +597,12 @@ def _consistent(draw: st.DrawFn, root: Node, placed: list[tuple[Node, Letter]]) 
         sent = sent.replace(second=0)
     _set_timestamp(sent_node, sent)
     headers = [(node.child("Letter"), letter) for node, letter in placed]
-    id_nodes = [h.child("Identifier") for h, _ in headers if h is not None and h.child("Identifier") is not None]
+    id_nodes = [n for n in (h.child("Identifier") for h, _ in headers if h is not None) if n is not None]
     if id_nodes:
         longest = min(_max_length(n, 14) for n in id_nodes)
         identifier = st.text(st.sampled_from(_ALNUM), min_size=1, max_size=max(1, longest))
         unique = draw(st.lists(identifier, min_size=len(id_nodes), max_size=len(id_nodes), unique=True))
-        for node, value in zip(id_nodes, unique):
+        for node, value in zip(id_nodes, unique, strict=True):
             node.text = value
     for header, letter in headers:
         if header is None:
@@ -919,7 +921,8 @@ def _sites_authorisation(doc: _Document) -> list[_Site]:
         if authorisation is None:
             continue
 
-        def late(draw: st.DrawFn, authorisation: Node = authorisation, index: int = index, name: str = node.name) -> str:
+        def late(draw: st.DrawFn, authorisation: Node = authorisation, index: int = index,
+                 name: str = node.name) -> str:
             after = dt.timedelta(minutes=draw(st.integers(1, 7 * 24 * 60)))
             _set_timestamp(authorisation, doc.sent + after)
             return f"/Emessage/{name}[{index}]/Letter/Authorisation set {after} after Envelope/Sent {doc.sent}"
@@ -929,8 +932,8 @@ def _sites_authorisation(doc: _Document) -> list[_Site]:
 
 
 def _sites_duplicate(doc: _Document) -> list[_Site]:
-    ids = [(i, node.find("Letter", "Identifier")) for i, (node, _) in enumerate(doc.letters)]
-    ids = [(i, n) for i, n in ids if n is not None]
+    found = [(i, node.find("Letter", "Identifier")) for i, (node, _) in enumerate(doc.letters)]
+    ids = [(i, n) for i, n in found if n is not None]
     sites: list[_Site] = []
     for a in range(len(ids)):
         for b in range(a + 1, len(ids)):
