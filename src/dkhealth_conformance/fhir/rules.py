@@ -241,3 +241,48 @@ SLICE_UNMATCHED = _R(
     "other content is not allowed.",
     example="a second Observation.value[x] type where the profile allows only valueQuantity",
 )
+
+# -------------------------------------------------------------------------------- terminology
+
+BINDING_REQUIRED = _R(
+    "fhir.binding.required", ERROR, "Code not in the value set of a required binding",
+    issue_type="code-invalid",
+    source="FHIR R4 §2.24.0.3 Terminology bindings: required (http://hl7.org/fhir/R4/terminologies.html#required)",
+    rationale="A required binding means the code SHALL come from the value set; receivers are "
+    "built on exactly those codes.",
+    example='{"resourceType": "Patient", "gender": "f"}',
+)
+BINDING_EXTENSIBLE = _R(
+    "fhir.binding.extensible", Severity.WARNING, "No code from the value set of an extensible binding",
+    issue_type="code-invalid",
+    source="FHIR R4 §2.24.0.3 Terminology bindings: extensible "
+    "(http://hl7.org/fhir/R4/terminologies.html#extensible)",
+    rationale="An extensible binding means a code from the value set SHALL be used when one fits; "
+    "other codes are allowed only when none does, so a code from outside deserves a look.",
+    example="Observation.code of a vital-signs profile without a code from the vital signs value set",
+)
+BINDING_UNKNOWN_VALUESET = _R(
+    "fhir.binding.unknown-valueset", Severity.WARNING, "The bound value set is not loaded",
+    issue_type="not-found",
+    source="FHIR R4 ElementDefinition.binding.valueSet",
+    rationale="The code cannot be checked against a value set the validator does not have; load the "
+    "package that defines it.",
+    example="a profile binding a code to a value set from a package that is not installed",
+)
+UNKNOWN_CODE = _R(
+    "fhir.terminology.unknown-code", ERROR, "The code does not exist in its code system",
+    issue_type="code-invalid",
+    source="FHIR R4 Coding.code and CodeSystem.concept (http://hl7.org/fhir/R4/codesystem.html)",
+    rationale="A code of a code system the validator has in full (content complete) must be one "
+    "of its concepts; a misspelt code means nothing to the receiver.",
+    example='{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "vital-sign"}',
+)
+NOT_CHECKED = _R(
+    "fhir.terminology.not-checked", Severity.INFORMATION, "Codes of an external code system are not checked offline",
+    issue_type="informational",
+    source="dkhealth-conformance: offline terminology (docs/fhir.md)",
+    rationale="SNOMED CT, LOINC, UCUM and other large or licensed code systems are not in the "
+    "FHIR core package and validation never goes online, so their codes are not checked. Reported "
+    "once per code system and resource.",
+    example='{"system": "http://loinc.org", "code": "85354-9"}',
+)

@@ -23,6 +23,7 @@ from ..rules import Rule
 from . import rules as R
 from .packages import CoreMissing, Definitions
 from .snapshot import _split
+from .terminology import IN, UNKNOWN, Terminology
 
 _SYSTEM = "http://hl7.org/fhirpath/System."
 _INT32 = (-(2**31), 2**31 - 1)
@@ -83,6 +84,8 @@ class Node:
     slices: list[Node] = field(default_factory=list)
     #: type profiles (canonical URLs) when the element has exactly one type
     type_profiles: list[str] = field(default_factory=list)
+    #: (strength, value set canonical) of a binding with a value set
+    binding: tuple[str, str] | None = None
 
     def index_children(self) -> None:
         for child in self.children:
@@ -164,6 +167,9 @@ def _compile(element: dict[str, Any]) -> Node:
         node.types = ["id"]  # R4 declares it as a string; the specification's type is id
     if len(types) == 1:
         node.type_profiles = [str(u) for u in types[0].get("profile") or []]
+    binding = element.get("binding") or {}
+    if isinstance(binding.get("valueSet"), str) and binding.get("strength"):
+        node.binding = (str(binding["strength"]), str(binding["valueSet"]))
     for key, value in element.items():
         if key.startswith("fixed"):
             node.fixed = (key, value)
@@ -177,7 +183,9 @@ class FhirValidator:
 
     def __init__(self, defs: Definitions) -> None:
         self.defs = defs
+        self.terminology = Terminology(defs)
         self._trees: dict[str, TypeTree | None] = {}
+        self._noted: set[str] = set()  # external systems already reported in this validation
 
     @classmethod
     def for_core(cls, cache: Any = None) -> FhirValidator:
@@ -198,6 +206,7 @@ class FhirValidator:
 
     def iter_issues(self, resource: Any, path: str | None = None, profiles: Sequence[str] = ()) -> Iterator[Issue]:
         seen: set[tuple[str, str, str]] = set()
+        self._noted = set()
         for issue in self._resource(resource, path, tuple(profiles)):
             key = (issue.rule_id, issue.location.path, issue.message)
             if key not in seen:  # several profiles can find the same problem
@@ -432,9 +441,13 @@ class FhirValidator:
                 if profiled is None:
                     continue
                 for v in _values_at(item, dpath):
-                    if isinstance(v, dict) and not any(
-                            i.severity.at_least(Severity.ERROR) for i in self._object(v, profiled.root, profiled, "x")):
-                        return True
+                    noted = set(self._noted)
+                    try:
+                        if isinstance(v, dict) and not any(i.severity.at_least(Severity.ERROR)
+                                                           for i in self._object(v, profiled.root, profiled, "x")):
+                            return True
+                    finally:
+                        self._noted = noted
         return False
 
     def _nodes_at(self, start: Node, dpath: str, code: str | None, tree: TypeTree) -> list[Node]:
@@ -492,9 +505,16 @@ class FhirValidator:
         if node.pattern is not None and not _contains(value, node.pattern[1]):
             yield R.PATTERN.issue(f"the value must contain {_short(json.dumps(node.pattern[1]))} "
                                   f"({node.pattern[0]})", path)
+        if code == "Coding" and isinstance(value, dict):
+            yield from self._coding(value, path)
         if primitive:
-            yield from self._primitive(value, code, path)
+            format_issues = list(self._primitive(value, code, path))
+            yield from format_issues
+            if node.binding is not None and code == "code" and not format_issues:
+                yield from self._binding(value, code, node.binding, path)
             return
+        if node.binding is not None and code in ("Coding", "CodeableConcept"):
+            yield from self._binding(value, code, node.binding, path)
         if code.startswith(_SYSTEM):
             if not isinstance(value, str):
                 yield R.JSON_TYPE.issue(f"expected a string, found {_json_kind(value)}", path)
@@ -517,6 +537,56 @@ class FhirValidator:
         target = self._children_of(node, tree, code)
         if target is not None:
             yield from self._object(value, target[0], target[1], path)
+
+    # ------------------------------------------------------------------------ terminology
+
+    def _note_external(self, system: str, path: str) -> Iterator[Issue]:
+        if system not in self._noted:
+            self._noted.add(system)
+            yield R.NOT_CHECKED.issue(f"codes of {system} are not checked offline", path)
+
+    def _coding(self, coding: dict[str, Any], path: str) -> Iterator[Issue]:
+        system, code = coding.get("system"), coding.get("code")
+        if not isinstance(system, str) or not isinstance(code, str):
+            return
+        cs = self.terminology.code_system(system)
+        if cs is None or not cs.complete:
+            yield from self._note_external(system, path)
+        elif not cs.has(code):
+            yield R.UNKNOWN_CODE.issue(f"{code!r} is not a code of {system}", f"{path}.code")
+
+    def _binding(self, value: Any, code: str, binding: tuple[str, str], path: str) -> Iterator[Issue]:
+        strength, vs_url = binding
+        if strength not in ("required", "extensible"):
+            return
+        pairs: list[tuple[Any, Any]]
+        if code == "code":
+            pairs = [(None, value)] if isinstance(value, str) else []
+        elif code == "Coding":
+            pairs = [(value.get("system"), value.get("code"))] if isinstance(value, dict) else []
+        else:
+            codings = value.get("coding") if isinstance(value, dict) else None
+            pairs = [(c.get("system"), c.get("code")) for c in codings or [] if isinstance(c, dict)]
+        pairs = [(s, c) for s, c in pairs if isinstance(c, str) and (s is None or isinstance(s, str))]
+        if not pairs:
+            return
+        expansion = self.terminology.expand(vs_url)
+        if expansion is None:
+            yield R.BINDING_UNKNOWN_VALUESET.issue(f"value set {vs_url} is not loaded; the code is not checked", path)
+            return
+        answers = [expansion.contains(s, c) for s, c in pairs]
+        if IN in answers:
+            return
+        if UNKNOWN in answers:
+            for (system, _), answer in zip(pairs, answers, strict=True):
+                if answer == UNKNOWN and system:
+                    yield from self._note_external(system, path)
+            return
+        shown = ", ".join(f"{s}#{c}" if s else repr(c) for s, c in pairs)
+        if strength == "required":
+            yield R.BINDING_REQUIRED.issue(f"{shown} is not in the required value set {vs_url}", path)
+        else:
+            yield R.BINDING_EXTENSIBLE.issue(f"{shown} is not in the extensible value set {vs_url}", path)
 
     def _is_primitive(self, code: str) -> bool:
         if code.startswith(_SYSTEM) or code == "xhtml":
