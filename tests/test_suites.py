@@ -3,25 +3,39 @@ through each adapter kind (a Python callable, a command, a local HTTP endpoint).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
-from collections.abc import Callable
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
-from dkhealth_conformance import data
+from dkhealth_conformance import data, validate
+from dkhealth_conformance.cli import main
 from dkhealth_conformance.suites import (
     FAIL,
     PASS,
+    AdapterUsageError,
+    CallableAdapter,
+    CommandAdapter,
+    HttpAdapter,
     SuiteError,
     bundled_suites,
     find_suite,
     load_suite,
     payload_map,
+    run_receiver,
     run_sender,
 )
+
+pytest_plugins = ["pytester"]
 
 REFERENCE = data.testsuites_dir() / "oioxml" / "reference"
 SENDER_SUITES = ("xdis91-sender", "xref01-sender", "xrpt01-sender", "receipts-sender")
@@ -173,3 +187,285 @@ def test_sender_payloads_by_mapping_file(tmp_path: Path) -> None:
     mapping.write_text("S-99: referral.xml\n", encoding="utf-8")
     with pytest.raises(SuiteError, match="no case"):
         payload_map(mapping, suite)
+
+
+# ----------------------------------------------------------------------------------- receiver
+
+# A small receiver written for these tests: it checks a letter with validate(), remembers the
+# envelopes it has processed (in a JSON file), and answers with a positive receipt when one is
+# requested or a negative receipt when it refuses. DKHEALTH_TOY_MODE makes it misbehave.
+TOY_RECEIVER = '''
+import json, os, sys
+from pathlib import Path
+from lxml import etree
+from dkhealth_conformance import validate
+
+NS = "http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2005/08/07/"
+STATE = Path(os.environ["DKHEALTH_TOY_STATE"])
+
+
+def text(node, *path):
+    for name in path:
+        node = next((c for c in node if etree.QName(c).localname == name), None)
+        if node is None:
+            return ""
+    return (node.text or "").strip()
+
+
+def receipt(root, positive, envelope):
+    letters = [c for c in root if etree.QName(c).localname != "Envelope"]
+    kind, version, code = ("PositiveReceipt", "XC0330Q", "XCTL03") if positive else ("NegativeReceipt", "XC0230Q",
+                                                                                      "XCTL02")
+    refuse = "" if positive else "<RefuseCode>syntaksfejl</RefuseCode><RefuseText>Brevet er ugyldigt</RefuseText>"
+    listed = "".join(f"<OriginalLetter><OriginalLetterIdentifier>{text(x, 'Letter', 'Identifier')}"
+                     f"</OriginalLetterIdentifier><OriginalVersionCode>{text(x, 'Letter', 'VersionCode')}"
+                     f"</OriginalVersionCode></OriginalLetter>" for x in letters)
+    sender, receiver = text(letters[0], "Sender", "EANIdentifier"), text(letters[0], "Receiver", "EANIdentifier")
+    return (f'<?xml version="1.0" encoding="UTF-8"?><Emessage xmlns="{NS}"><Envelope><Sent><Date>2024-05-01</Date>'
+            f"<Time>12:10</Time></Sent><Identifier>TOYR{envelope[-10:]}</Identifier>"
+            f"<AcknowledgementCode>minuspositivkvitt</AcknowledgementCode></Envelope><{kind}><Letter>"
+            f"<Identifier>TOYRL0001</Identifier><VersionCode>{version}</VersionCode>"
+            f"<StatisticalCode>{code}</StatisticalCode></Letter><Sender><EANIdentifier>{receiver}</EANIdentifier>"
+            f"</Sender><Receiver><EANIdentifier>{sender}</EANIdentifier></Receiver><OriginalEmessage>"
+            f"<OriginalEnvelopeIdentifier>{envelope}</OriginalEnvelopeIdentifier><OriginalSender><EANIdentifier>"
+            f"{sender}</EANIdentifier></OriginalSender><OriginalReceiver><EANIdentifier>{receiver}</EANIdentifier>"
+            f"</OriginalReceiver>{refuse}{listed}</OriginalEmessage></{kind}></Emessage>").encode("utf-8")
+
+
+def receive(data):
+    mode = os.environ.get("DKHEALTH_TOY_MODE", "good")
+    root = etree.fromstring(data)
+    envelope = text(root, "Envelope", "Identifier")
+    valid = validate(data).valid or mode == "accept-invalid"
+    seen = json.loads(STATE.read_text()) if STATE.exists() else []
+    duplicate = envelope in seen and mode != "reprocess"
+    if valid and not duplicate:
+        STATE.write_text(json.dumps([*seen, envelope]))
+    wanted = text(root, "Envelope", "AcknowledgementCode") == "pluspositivkvitt" or not valid
+    answer = receipt(root, valid, "WRONGENV01" if mode == "wrong-envelope" else envelope) if wanted else None
+    if mode == "no-receipt":
+        answer = None
+    return {"accepted": valid, "answer": answer, "processed": valid and not duplicate}
+
+
+if __name__ == "__main__":
+    result = receive(Path(sys.argv[1]).read_bytes())
+    sys.stdout.buffer.write(result["answer"] or b"")
+    sys.exit(0 if result["accepted"] else 1)
+'''
+
+RECEIVER_SUITE = "oioxml/xdis91-receiver"
+
+
+@pytest.fixture()
+def toy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    file = tmp_path / "toy_receiver.py"
+    file.write_text(TOY_RECEIVER, encoding="utf-8")
+    monkeypatch.setenv("DKHEALTH_TOY_STATE", str(tmp_path / "state.json"))
+    monkeypatch.setenv("DKHEALTH_TOY_MODE", "good")
+    return file
+
+
+@pytest.fixture()
+def toy_server(toy: Path) -> Iterator[str]:
+    """The toy receiver behind http.server on 127.0.0.1 (port chosen by the system)."""
+    module = CallableAdapter(f"{toy}:receive").function
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            data = self.rfile.read(int(self.headers["Content-Length"]))
+            result = module(data)
+            body = result["answer"] or b""
+            self.send_response(200 if result["accepted"] else 422)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/receive"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def _adapter(kind: str, toy: Path, url: str | None) -> Any:
+    if kind == "callable":
+        return CallableAdapter(f"{toy}:receive")
+    if kind == "command":
+        return CommandAdapter(f"{sys.executable} {toy} {{file}}", timeout=60)
+    assert url is not None
+    return HttpAdapter(url, timeout=30)
+
+
+ADAPTERS = ("callable", "command", "http")
+
+
+@pytest.fixture(params=ADAPTERS)
+def adapter(request: pytest.FixtureRequest, toy: Path) -> Any:
+    url = request.getfixturevalue("toy_server") if request.param == "http" else None
+    return _adapter(request.param, toy, url)
+
+
+def test_receiver_suite_passes_when_the_receiver_behaves(adapter: Any) -> None:
+    suite = find_suite(RECEIVER_SUITE)
+    result = run_receiver(suite, adapter, seed="good")
+    assert result.passed, [(c.case.id, c.reasons) for c in result.cases]
+    assert len(result.cases) == len(suite.cases)
+    duplicate = next(c for c in result.cases if c.case.id == "R-03-duplicate")
+    sent = [s["sent"]["sha256"] for s in duplicate.evidence["steps"]]
+    assert sent[0] == sent[1]
+    if adapter.kind != "callable":  # only a Python receiver can say whether it processed a message
+        assert duplicate.evidence["steps"][1]["processed"].startswith("not reported")
+
+
+@pytest.mark.parametrize("mode, case_id, reason", [
+    ("accept-invalid", "R-04-invalid-letter", "the receiver accepted the message"),
+    ("no-receipt", "R-01-new-letter", "the receiver returned no answer"),
+    ("wrong-envelope", "R-06-two-letters", "the receipt answers envelope 'WRONGENV01'"),
+])
+@pytest.mark.parametrize("kind", ADAPTERS)
+def test_receiver_suite_fails_when_the_receiver_misbehaves(request: pytest.FixtureRequest, toy: Path,
+                                                           monkeypatch: pytest.MonkeyPatch, kind: str, mode: str,
+                                                           case_id: str, reason: str) -> None:
+    monkeypatch.setenv("DKHEALTH_TOY_MODE", mode)
+    url = request.getfixturevalue("toy_server") if kind == "http" else None
+    suite = find_suite(RECEIVER_SUITE)
+    result = run_receiver(suite, _adapter(kind, toy, url), seed=mode, cases=[case_id])
+    assert result.outcome == FAIL
+    assert reason in _reasons(result, case_id)
+
+
+def test_duplicate_processed_again_fails_through_a_callable(toy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DKHEALTH_TOY_MODE", "reprocess")
+    result = run_receiver(find_suite(RECEIVER_SUITE), CallableAdapter(f"{toy}:receive"), cases=["R-03-duplicate"])
+    assert "step 2 (again): the receiver processed the message again" in _reasons(result, "R-03-duplicate")
+
+
+def test_receiver_messages_are_deterministic_per_seed(toy: Path) -> None:
+    suite = find_suite(RECEIVER_SUITE)
+    sent: list[bytes] = []
+    adapter = CallableAdapter(lambda data: sent.append(data) or {"accepted": True})
+    run_receiver(suite, adapter, seed="s1", cases=["R-06-two-letters"])
+    run_receiver(suite, adapter, seed="s1", cases=["R-06-two-letters"])
+    run_receiver(suite, adapter, seed="s2", cases=["R-06-two-letters"])
+    assert sent[0] == sent[1] != sent[2]
+    report = validate(sent[0])
+    assert report.valid and report.standard_ref == "medcom.oioxml.XDIS91@XD9134L"
+
+
+def test_unreachable_receiver_is_an_error() -> None:
+    result = run_receiver(find_suite(RECEIVER_SUITE), HttpAdapter("http://127.0.0.1:9/none", timeout=5),
+                          cases=["R-01-new-letter"])
+    assert result.outcome == "error" and "cannot reach the receiver" in result.cases[0].reasons[0]
+
+
+@pytest.mark.parametrize("url", ["http://192.0.2.1/receive", "http://example.org/receive", "ftp://127.0.0.1/x"])
+def test_http_adapter_refuses_non_loopback_hosts(url: str) -> None:
+    with pytest.raises(AdapterUsageError):
+        HttpAdapter(url)
+
+
+def test_http_adapter_accepts_loopback_hosts() -> None:
+    assert HttpAdapter("http://[::1]:8080/x").target == "http://[::1]:8080/x"
+    assert HttpAdapter("http://127.0.0.1:8080/x").kind == "http"
+
+
+# ------------------------------------------------------------------------------------------ CLI
+
+
+def test_cli_list_and_show(tmp_path: Path) -> None:
+    runner = CliRunner()
+    listed = runner.invoke(main, ["suite", "list"])
+    assert listed.exit_code == 0 and "oioxml/xdis91-receiver  receiver  8" in listed.output
+    shown = runner.invoke(main, ["suite", "show", "oioxml/receipts-sender", "--given", str(tmp_path / "given")])
+    assert shown.exit_code == 0, shown.output
+    assert "S-02-negative-receipt  [negative-receipt]" in shown.output
+    assert sorted(p.name for p in (tmp_path / "given").iterdir()) == [
+        "S-01-positive-receipt.given.xml", "S-02-negative-receipt.given.xml"]
+    assert runner.invoke(main, ["suite", "show", "oioxml/none"]).exit_code == 2
+
+
+def test_cli_sender_run_writes_results(tmp_path: Path) -> None:
+    folder = _payloads(tmp_path, "receipts-sender")
+    output = tmp_path / "out" / "results.json"
+    args = ["suite", "run", "oioxml/receipts-sender", "--role", "sender", "--payloads", str(folder), "-o", str(output)]
+    good = CliRunner().invoke(main, args)
+    assert good.exit_code == 0, good.output
+    assert "PASS  S-01-positive-receipt" in good.output
+    results = json.loads(output.read_text(encoding="utf-8"))
+    suite = find_suite("oioxml/receipts-sender")
+    assert results["format"] == "dkhealth-suite-results/1"
+    assert results["suite"]["sha256"] == suite.digest == hashlib.sha256(suite.path.read_bytes()).hexdigest()
+    assert results["summary"] == {"outcome": "pass", "cases": 2, "pass": 2, "fail": 0, "error": 0}
+    assert results["tool"]["version"] and results["run"]["started"] <= results["run"]["finished"]
+    roles = {(p["case"], p["role"]) for p in results["payloads"]}
+    assert ("S-01-positive-receipt", "payload") in roles and ("S-01-positive-receipt", "given") in roles
+    assert all(len(p["sha256"]) == 64 for p in results["payloads"])
+
+    _edit(folder / "S-01-positive-receipt.xml", "<OriginalLetterIdentifier>GIVENLET0001",
+          "<OriginalLetterIdentifier>GIVENLET0009")
+    bad = CliRunner().invoke(main, args)
+    assert bad.exit_code == 1
+    assert "FAIL  S-01-positive-receipt" in bad.output and "oioxml.receipt.unknown-letter" in bad.output
+    failed = json.loads(output.read_text(encoding="utf-8"))["cases"][0]
+    assert failed["outcome"] == "fail" and any("GIVENLET0001" in r for r in failed["reasons"])
+
+
+def test_cli_receiver_run_through_a_command(toy: Path, tmp_path: Path) -> None:
+    output = tmp_path / "results.json"
+    result = CliRunner().invoke(main, ["suite", "run", "oioxml/xdis91-receiver", "--role", "receiver",
+                                       "--receiver-cmd", f"{sys.executable} {toy} {{file}}", "--seed", "cli",
+                                       "--case", "R-01-new-letter", "--case", "R-04-invalid-letter",
+                                       "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(output.read_text(encoding="utf-8"))
+    assert data["run"]["adapter"]["kind"] == "command" and data["run"]["seed"] == "cli"
+    step = data["cases"][1]["evidence"]["steps"][0]
+    assert step["received"]["accepted"] is False and step["answer"]["standard"] == "medcom.oioxml.XCTL02@XC0230Q"
+    assert {p["role"] for p in data["payloads"]} == {"sent", "answer"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--role", "sender", "--payloads", "."], "is a receiver suite"),
+    (["--receiver-url", "http://192.0.2.1/x"], "not a loopback address"),
+    ([], "name exactly one receiver"),
+    (["--receiver", "no_such_module_here:f"], "cannot import the receiver module"),
+    (["--receiver", "x:f", "--receiver-cmd", "y"], "name exactly one receiver"),
+])
+def test_cli_receiver_usage_errors(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, ["suite", "run", "oioxml/xdis91-receiver", *args])
+    assert result.exit_code == 2 and message in result.output
+
+
+# ------------------------------------------------------------------------------- pytest plugin
+
+
+def test_pytest_items_for_a_sender_suite(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    folder = _payloads(tmp_path, "xdis91-sender")
+    _edit(folder / "S-01-new-letter.xml", "<StatusCode>nytbrev", "<StatusCode>rettetbrev")
+    result = pytester.runpytest_subprocess("--dkhealth", "--dkhealth-suite", "oioxml/xdis91-sender",
+                                           "--dkhealth-payloads", str(folder), "-p", "no:cacheprovider", "-rA")
+    result.assert_outcomes(passed=4, failed=1)
+    result.stdout.fnmatch_lines(["*suite*oioxml/xdis91-sender*S-01-new-letter*failed*",
+                                 "*StatusCode is 'rettetbrev', expected 'nytbrev'*"])
+
+
+def test_pytest_items_for_a_receiver_suite(pytester: pytest.Pytester, toy: Path) -> None:
+    result = pytester.runpytest_subprocess("--dkhealth", "--dkhealth-suite", "oioxml/xdis91-receiver",
+                                           "--dkhealth-receiver", f"{toy}:receive", "-p", "no:cacheprovider",
+                                           "-k", "R-01 or R-03 or R-04")
+    result.assert_outcomes(passed=3)
+
+
+def test_pytest_suite_needs_its_inputs(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--dkhealth", "--dkhealth-suite", "oioxml/xdis91-receiver",
+                                           "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*receiver suite oioxml/xdis91-receiver needs --dkhealth-receiver*"])

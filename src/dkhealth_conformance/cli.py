@@ -247,3 +247,7 @@ main.add_command(fhir_group)
 from .generate import generate_command  # noqa: E402
 
 main.add_command(generate_command)
+
+from .suites.cli import suite_group  # noqa: E402
+
+main.add_command(suite_group)

@@ -74,8 +74,11 @@ def _add_suite_options(group: Any) -> None:
     sender|receiver``) and for the adapter that drives a receiver (a Python callable, a command or
     a local HTTP endpoint) are registered here once ``dkhealth_conformance.suites`` exists. Their
     values belong in :class:`Settings` (``suites``/``receiver``), and their cases are collected by
-    :func:`_collect_suite_cases`. Nothing is registered yet.
+    :func:`_collect_suite_cases` (see ``dkhealth_conformance.suites.pytest_items``).
     """
+    from .suites.pytest_items import add_options
+
+    add_options(group)
 
 
 # ----------------------------------------------------------------------------------- settings
@@ -147,6 +150,7 @@ def _as_list(value: Any, key: str) -> list[str]:
 
 def _resolve_settings(config: pytest.Config) -> Settings:
     from .cli import DEFAULT_INCLUDE
+    from .suites.pytest_items import receiver_spec, suite_names
 
     rootdir = config.rootpath
     tool = _pyproject_section(rootdir)
@@ -187,6 +191,8 @@ def _resolve_settings(config: pytest.Config) -> Settings:
         include=include,
         exclude=exclude,
         report_file=(config.invocation_params.dir / report_file) if report_file else None,
+        suites=suite_names(config),
+        receiver=receiver_spec(config),
     )
 
 
@@ -244,8 +250,16 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 def _collect_suite_cases(parent: pytest.Collector) -> list[pytest.Item]:
     """EXTENSION POINT (conformance suites): the cases of the suites named by the suite options,
-    as items beside the payload items. Nothing is collected until suites exist."""
-    return []
+    as items beside the payload items."""
+    from .suites.pytest_items import collect
+
+    return collect(parent)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    settings = config.stash.get(SETTINGS_KEY, None)
+    if settings is not None and settings.suites:
+        items.extend(_collect_suite_cases(session))
 
 
 class PayloadFile(pytest.File):
@@ -423,7 +437,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     settings = config.stash.get(SETTINGS_KEY, None)
     if settings is None or hasattr(config, "workerinput"):
         return
-    if not settings.roots:
+    if not settings.roots and not settings.suites:
         terminalreporter.write_line("dkhealth: no payload paths; name them (pytest --dkhealth out/messages/) "
                                     "or configure them (paths in [tool.dkhealth], or dkhealth_paths)")
         return
