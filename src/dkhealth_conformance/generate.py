@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +33,7 @@ import hypothesis
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
-from hypothesis.errors import Unsatisfiable
+from hypothesis.errors import HypothesisWarning, Unsatisfiable
 
 from ._version import __version__
 from .registry import Standard, UnknownStandard, default_registry
@@ -225,7 +226,9 @@ def draw_distinct(strategy: st.SearchStrategy[Any], count: int, seed: int,
     budget = count * 10 + 100
     runner = hypothesis_seed(seed)(_settings(budget)(given(strategy)(collect)))
     try:
-        with _without_local_constants():
+        with _without_local_constants(), warnings.catch_warnings():
+            # the collector stops by raising, after which Hypothesis formats the last example
+            warnings.simplefilter("ignore", HypothesisWarning)
             runner()
     except _Enough:
         pass
