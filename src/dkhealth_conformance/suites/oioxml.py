@@ -2,10 +2,12 @@
 
 Builders (deterministic: the same run seed gives the same bytes):
 
-- ``letter: {type, version, acknowledgement, status, letters, encoding}`` — a valid Emessage made
-  from the bundled example letter of that type and version (``examples/medcom-oioxml/``), with
-  identifiers of this run, the requested ``AcknowledgementCode`` and ``StatusCode``, and
-  ``letters`` copies of the letter (each with its own identifier);
+- ``letter: {type, version, acknowledgement, status, letters, encoding, generated}`` — a valid
+  Emessage made from the bundled example letter of that type and version
+  (``examples/medcom-oioxml/``), or with ``generated: true`` from a model-driven generated one
+  (:func:`dkhealth_conformance.generate.generate`, seeded from the run), with identifiers of this
+  run, the requested ``AcknowledgementCode`` and ``StatusCode``, and ``letters`` copies of the
+  letter (each with its own identifier);
 - ``invalid_letter: {operator, ...}`` — the same letter broken by one mutation operator named as
   in :data:`dkhealth_conformance.xmlmodel.strategies.OPERATORS`; the result is checked with
   :func:`~dkhealth_conformance.validate` to report the operator's rule id before it is sent.
@@ -41,7 +43,7 @@ from .registry import (
 
 RECEIPT_TYPES = {"positive": "medcom.oioxml.XCTL03", "negative": "medcom.oioxml.XCTL02"}
 LETTER_DEFAULTS = {"type": "XDIS91", "version": "XD9134L", "acknowledgement": "pluspositivkvitt",
-                   "status": "nytbrev", "letters": 1, "encoding": "UTF-8"}
+                   "status": "nytbrev", "letters": 1, "encoding": "UTF-8", "generated": False}
 
 
 def _local(node: Any) -> str:
@@ -82,7 +84,17 @@ def _params(given: Any, allowed: set[str]) -> dict[str, Any]:
 def _make(params: dict[str, Any], context: BuildContext) -> Any:
     """The template as an lxml tree with this run's identifiers and the requested header codes."""
     parser = payload_mod.xml_parser()
-    root = etree.fromstring(_template(params["type"], params["version"]).read_bytes(), parser)
+    if params["generated"]:
+        from ..generate import GenerationError, generate
+
+        seed = int(context.identifier("", "generated", length=12), 16)
+        try:
+            base = generate(f"medcom.oioxml.{params['type']}@{params['version']}", 1, seed)[0].document
+        except GenerationError as exc:
+            raise BuildError(str(exc)) from None
+    else:
+        base = _template(params["type"], params["version"]).read_bytes()
+    root = etree.fromstring(base, parser)
     _child(root, "Envelope", "Identifier").text = context.identifier("E")
     _child(root, "Envelope", "AcknowledgementCode").text = params["acknowledgement"]
     letters = _letters(root)
