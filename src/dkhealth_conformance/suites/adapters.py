@@ -102,14 +102,14 @@ def _load_callable(spec: str) -> Callable[[bytes], Any]:
             module = importlib.import_module(module_name)
     except ImportError as exc:
         raise AdapterUsageError(f"cannot import the receiver module {module_name!r}: {exc}") from None
-    function = module
+    function: Any = module
     for part in attribute.split("."):
         function = getattr(function, part, None)
         if function is None:
             raise AdapterUsageError(f"{module_name!r} has no {attribute!r}")
     if not callable(function):
         raise AdapterUsageError(f"{spec!r} is not callable")
-    return function  # type: ignore[return-value]
+    return function
 
 
 class CallableAdapter:
@@ -174,7 +174,8 @@ def check_loopback(url: str) -> urllib.parse.SplitResult:
         if host != "localhost":
             raise AdapterUsageError(f"receiver host {host!r} is not a loopback address; use 127.0.0.1 or ::1") from None
         try:
-            addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in socket.getaddrinfo(host, None)]
+            addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0])
+                         for info in socket.getaddrinfo(host, None)]
         except OSError as exc:
             raise AdapterUsageError(f"cannot resolve {host!r}: {exc}") from None
     if not addresses or not all(a.is_loopback for a in addresses):

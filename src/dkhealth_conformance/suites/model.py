@@ -110,10 +110,13 @@ def load_suite(path: str | Path) -> Suite:
 
 
 def _case(data: dict[str, Any], path: Path) -> Case:
-    steps = tuple(Step(*next(iter(s["send"].items())), s["expect"]) for s in data.get("steps", ()))
+    steps = []
+    for step in data.get("steps", ()):
+        builder, params = next(iter(step["send"].items()))
+        steps.append(Step(builder, params, step["expect"]))
     given = (path.parent / data["given"]) if "given" in data else None
     return Case(data["id"], data["title"], data["clause"], data["kind"], data.get("description", ""),
-                data.get("expect", {}), given, steps)
+                data.get("expect", {}), given, tuple(steps))
 
 
 def _semantic_problems(data: dict[str, Any], path: Path, builders: set[str], answers: set[str]) -> list[str]:
