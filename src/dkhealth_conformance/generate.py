@@ -266,7 +266,13 @@ def generate(standard: str | Standard, count: int, seed: int, invalid: bool = Fa
         if not invalid:
             raise GenerationError("mutation operators apply to invalid messages only (add --invalid)")
     strategy = _invalid_strategy(std, chosen) if invalid else _valid_strategy(std)
-    drawn = draw_distinct(strategy, count, seed, key=lambda message: message.document)
+    try:
+        drawn = draw_distinct(strategy, count, seed, key=lambda message: message.document)
+    except GenerationError as exc:
+        if invalid and chosen is not None and "no usable example" in str(exc):
+            raise GenerationError(f"mutation operator(s) {', '.join(chosen)} found nothing to change in "
+                                  f"{std.ref} messages; choose others") from None
+        raise
     return [_named(message, name) for message, name in zip(drawn, _file_names(std, count), strict=True)]
 
 
