@@ -1,0 +1,44 @@
+"""Fixtures for the project's own FHIR packages under profiles/fhir/: package sets loaded in
+dependency order on top of hl7.fhir.r4.core (obtained with the setup code when missing)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dkhealth_conformance.data import profiles_dir
+from dkhealth_conformance.fhir.packages import CORE_ID, CORE_VERSION, Definitions, cache_dir
+from dkhealth_conformance.fhir.setup import obtain_core
+
+FHIR_PROFILES = profiles_dir() / "fhir"
+
+#: package sets in dependency order (dependencies first), one per DK Core line
+CARECOMMUNICATION_SET = ("hl7.fhir.dk.core#3.4.0", "medcom.fhir.dk.terminology#2.0.1",
+                         "medcom.fhir.dk.core#3.0.1", "medcom.fhir.dk.messaging#4.0.2")
+DK_CORE_2_SET = ("hl7.fhir.dk.core#2.0.0",)
+ALL_FOLDERS = sorted(p.parent.name for p in FHIR_PROFILES.glob("*#*/package"))
+
+
+def load_set(cache: Path, folders: tuple[str, ...]) -> Definitions:
+    defs = Definitions(cache=cache)
+    defs.load(CORE_ID, CORE_VERSION)
+    for folder in folders:
+        defs.add_package(FHIR_PROFILES / folder)
+    return defs
+
+
+@pytest.fixture(scope="session")
+def fhir_cache() -> Path:
+    return obtain_core(cache_dir()).parent
+
+
+@pytest.fixture(scope="session")
+def medcom_defs(fhir_cache: Path) -> Definitions:
+    """DK Core 3.4.0, MedCom terminology 2.0.1, MedCom core 3.0.1 and MedCom messaging 4.0.2."""
+    return load_set(fhir_cache, CARECOMMUNICATION_SET)
+
+
+@pytest.fixture(scope="session")
+def dk_core_2_defs(fhir_cache: Path) -> Definitions:
+    return load_set(fhir_cache, DK_CORE_2_SET)
