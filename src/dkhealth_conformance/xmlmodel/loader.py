@@ -14,6 +14,7 @@ File format (one file per namespace version)::
       Receiver: [EANIdentifier, Identifier, IdentifierCode, OrganisationName?]
       FormattedText: {mixed: true, content: [{choice*: [Break, Bold]}]}
     envelope: Envelope
+    local_elements: false        # optional (default true): may Local_Elements follow a letter?
     letters:
       ClinicalEmail: {type_code: XDIS91, version_code: XD9134L, title: ..., content: ClinicalEmail}
     remove: {letters: [...], complex: [...]}   # drop inherited entries
@@ -21,7 +22,9 @@ File format (one file per namespace version)::
 A particle is ``Name`` (type from ``elements``), ``{Name: TYPE}`` (a local element), ``{choice: [...]}``
 or ``{sequence: [...]}``; a suffix gives the cardinality: ``?`` 0..1, ``*`` 0..n, ``+`` 1..n,
 ``{2,10}`` or ``{0,n}``. TYPE is a type name, an inline simple type (a mapping of facets), an
-inline complex type (a list of particles) or ``any``.
+inline complex type (a list of particles) or ``any``. Simple-type facets: ``base``, ``min``/``max``
+(length), ``pattern`` (XSD regex), ``enum``, ``fixed``, ``minValue``/``maxValue``, ``totalDigits``
+and ``kind`` (a semantic type for business rules and generators: ``cpr``, ``gln``, ``date`` …).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ BUILTINS = {
                  "decimal", "base64Binary", "token")
 }
 _CARD = re.compile(r"^(?P<name>[A-Za-z_][\w.-]*)(?P<card>\?|\*|\+|\{\d+,(?:\d+|n)\})?$")
-_FACETS = {"base", "min", "max", "pattern", "enum", "kind", "fixed", "minValue", "maxValue"}
+_FACETS = {"base", "min", "max", "pattern", "enum", "kind", "fixed", "minValue", "maxValue", "totalDigits"}
 
 
 class ModelError(ValueError):
@@ -99,6 +102,7 @@ class _Builder:
             kind=spec.get("kind", parent.kind),
             min_value=spec.get("minValue", parent.min_value),
             max_value=spec.get("maxValue", parent.max_value),
+            total_digits=spec.get("totalDigits", parent.total_digits),
         )
 
     def type_ref(self, spec: Any, context: str) -> Type:
@@ -180,6 +184,7 @@ class _Builder:
             simple={**BUILTINS, **self.simple},
             complex=self.complex,
             title=self.raw.get("title", ""),
+            local_elements=bool(self.raw.get("local_elements", True)),
         )
 
 

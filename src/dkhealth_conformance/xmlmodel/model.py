@@ -27,6 +27,7 @@ class SimpleType:
     kind: str | None = None
     min_value: int | None = None
     max_value: int | None = None
+    total_digits: int | None = None
 
     @property
     def anonymous(self) -> bool:
@@ -103,6 +104,8 @@ class Schema:
     simple: dict[str, SimpleType] = field(default_factory=dict)
     complex: dict[str, ComplexType] = field(default_factory=dict)
     title: str = ""
+    #: whether an optional ``Local_Elements`` (any content) may follow each letter in the Emessage
+    local_elements: bool = True
 
     def letter_for(self, element: str) -> Letter | None:
         return self.letters.get(element)

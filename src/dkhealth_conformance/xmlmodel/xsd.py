@@ -34,6 +34,8 @@ def _restriction(parent: etree._Element, simple: SimpleType) -> None:
         _xs("minInclusive", restriction, value=str(simple.min_value))
     if simple.max_value is not None:
         _xs("maxInclusive", restriction, value=str(simple.max_value))
+    if simple.total_digits is not None:
+        _xs("totalDigits", restriction, value=str(simple.total_digits))
     if simple.pattern is not None:
         _xs("pattern", restriction, value=simple.pattern)
     for value in simple.enumeration:
@@ -84,7 +86,7 @@ class _Writer:
     def write(self) -> etree._Element:
         schema = self.schema
         for simple in schema.simple.values():
-            if simple.name != simple.base or simple.pattern or simple.enumeration:
+            if simple.name != simple.base or simple.pattern or simple.enumeration or simple.total_digits:
                 _restriction(self.root, simple)
         for complex_type in schema.complex.values():
             self.complex_body(self.root, complex_type)
@@ -96,7 +98,8 @@ class _Writer:
         for letter in schema.letters.values():
             node = _xs("element", choice, name=letter.element)
             self.type_attr(node, letter.content.name if not letter.content.anonymous else letter.content)
-        _xs("element", letters, name=LOCAL_ELEMENTS, type="xs:anyType", minOccurs="0")
+        if schema.local_elements:
+            _xs("element", letters, name=LOCAL_ELEMENTS, type="xs:anyType", minOccurs="0")
         return self.root
 
 
