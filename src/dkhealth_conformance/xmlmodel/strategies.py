@@ -353,12 +353,20 @@ def simple_values(simple: SimpleType, encoding: str = "UTF-8", style: str = "pla
         return st.times().map(lambda t: t.strftime("%H:%M:%S"))
     if base == "boolean":
         return st.sampled_from(("true", "false", "1", "0"))
+    digits = getattr(simple, "total_digits", None)
     if base in ("integer", "positiveInteger", "nonNegativeInteger"):
         floor = {"integer": -10**6, "positiveInteger": 1, "nonNegativeInteger": 0}[base]
         low, high = _bounds(simple, floor, 10**9)
+        if digits is not None:
+            low, high = max(low, -(10**digits - 1)), min(high, 10**digits - 1)
         return st.integers(max(low, floor), high).map(str)
     if base == "decimal":
-        low, high = _bounds(simple, -10**6, 10**6)
+        places = 2 if digits is None or digits > 2 else 0
+        bound = 10**6 if digits is None else 10 ** (digits - places) - 1
+        low, high = _bounds(simple, -bound, bound)
+        low, high = max(low, -bound), min(high, bound)
+        if not places:
+            return st.integers(low, high).map(str)
         return st.tuples(st.integers(low, max(low, high - 1)), st.integers(0, 99)).map(lambda p: f"{p[0]}.{p[1]:02d}")
     if base == "base64Binary":
         return st.binary(max_size=96).map(lambda b: base64.b64encode(b).decode("ascii"))
