@@ -142,13 +142,15 @@ def test_extra_definition_file_overrides_packages(tmp_path: Path, make_package) 
         defs.add_file(tmp_path / "not-fhir.json")
 
 
-def test_profiles_dir_packages(tmp_path: Path, make_package) -> None:
+def test_profiles_dir_packages(tmp_path: Path, make_package, core_folder: Path) -> None:
     make_package(tmp_path / "fhir" / "dk.pkg", "dk.pkg", "1.0.0", [_vs()])
     defs = Definitions(cache=tmp_path / "cache")
     assert [p.ref for p in defs.add_profiles_dir(tmp_path / "fhir")] == ["dk.pkg#1.0.0"]
     assert defs.add_profiles_dir(tmp_path / "absent") == []
-    # the project's own profiles/fhir/ folder may not exist yet; either way this does not fail
-    assert isinstance(Definitions(cache=tmp_path / "cache").add_profiles_dir(), list)
+    # the project's own profiles/fhir/ packages (their dependencies come from the cache)
+    own = Definitions(cache=core_folder.parent)
+    added = own.add_profiles_dir()
+    assert all(p in own.packages for p in added)
 
 
 def test_real_core_package(core_definitions: Definitions) -> None:

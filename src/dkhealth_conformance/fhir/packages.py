@@ -379,8 +379,7 @@ class Definitions:
             if entry.id:
                 self._by_type_id.setdefault((entry.resource_type, entry.id), hit)
         if dependencies:
-            for dep_id, dep_version in pkg.dependencies.items():
-                self.load(dep_id, dep_version, needed_by=pkg.ref)
+            self.load_dependencies(pkg)
         return pkg
 
     def add_profiles_dir(self, folder: str | os.PathLike[str] | None = None) -> list[Package]:
@@ -399,12 +398,19 @@ class Definitions:
             return []
         added = []
         for child in sorted(root.iterdir()):
-            if child.is_dir() and ((child / "package.json").is_file()
-                                   or (child / "package" / "package.json").is_file()):
-                added.append(self.add_package(child))
-            elif child.is_file() and child.name.endswith(".tgz"):
-                added.append(self.add_package(child))
+            if (child.is_dir() and ((child / "package.json").is_file()
+                                    or (child / "package" / "package.json").is_file())) \
+                    or (child.is_file() and child.name.endswith(".tgz")):
+                # dependencies afterwards: the packages of this folder depend on each other
+                added.append(self.add_package(child, dependencies=False))
+        for pkg in added:
+            self.load_dependencies(pkg)
         return added
+
+    def load_dependencies(self, pkg: Package) -> None:
+        """Load the dependencies of a package (already loaded ones are reused), recursively."""
+        for dep_id, dep_version in pkg.dependencies.items():
+            self.load(dep_id, dep_version, needed_by=pkg.ref)
 
     def add_resource(self, resource: dict[str, Any], name: str = "<extra>") -> Entry:
         """Add one definition (StructureDefinition, ValueSet, CodeSystem, ...) given as JSON."""

@@ -286,3 +286,15 @@ NOT_CHECKED = _R(
     "once per code system and resource.",
     example='{"system": "http://loinc.org", "code": "85354-9"}',
 )
+
+# --------------------------------------------------------------------------------- invariants
+
+INVARIANT = _R(
+    "fhir.invariant", ERROR, "An invariant (FHIRPath constraint) of the definition is not met",
+    issue_type="invariant",
+    source="FHIR R4 ElementDefinition.constraint (http://hl7.org/fhir/R4/conformance-rules.html#constraints)",
+    rationale="Definitions state rules across elements as FHIRPath invariants (obs-6: dataAbsentReason "
+    "only without a value; per-1: a period starts before it ends). The message names the invariant "
+    "key; invariants of severity warning are reported as warnings.",
+    example='{"resourceType": "Observation", ..., "valueString": "x", "dataAbsentReason": {...}}  (obs-6)',
+)

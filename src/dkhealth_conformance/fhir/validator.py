@@ -86,6 +86,8 @@ class Node:
     type_profiles: list[str] = field(default_factory=list)
     #: (strength, value set canonical) of a binding with a value set
     binding: tuple[str, str] | None = None
+    #: invariants evaluated with FHIRPath: (key, severity, human, expression)
+    constraints: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     def index_children(self) -> None:
         for child in self.children:
@@ -148,6 +150,12 @@ class TypeTree:
             node.index_children()
 
 
+#: invariants not evaluated with FHIRPath: ele-1 (empty elements) and ext-1 are checked natively;
+#: dom-3 (fhirpathpy cannot evaluate its R4 text), txt-1/txt-2 (XHTML checks) and que-7
+#: (fhirpathpy's `is Boolean` on a choice value disagrees with the specification) are not checked
+_NATIVE_INVARIANTS = frozenset({"ele-1", "ext-1", "dom-3", "txt-1", "txt-2", "que-7"})
+
+
 def _compile(element: dict[str, Any]) -> Node:
     path = str(element["path"])
     name = path.rsplit(".", 1)[-1]
@@ -167,6 +175,10 @@ def _compile(element: dict[str, Any]) -> Node:
         node.types = ["id"]  # R4 declares it as a string; the specification's type is id
     if len(types) == 1:
         node.type_profiles = [str(u) for u in types[0].get("profile") or []]
+    for c in element.get("constraint") or []:
+        key, expression = c.get("key"), c.get("expression")
+        if isinstance(key, str) and isinstance(expression, str) and key not in _NATIVE_INVARIANTS:
+            node.constraints.append((key, str(c.get("severity", "error")), str(c.get("human", "")), expression))
     binding = element.get("binding") or {}
     if isinstance(binding.get("valueSet"), str) and binding.get("strength"):
         node.binding = (str(binding["strength"]), str(binding["valueSet"]))
@@ -181,11 +193,15 @@ def _compile(element: dict[str, Any]) -> Node:
 class FhirValidator:
     """Validates FHIR JSON resources against the loaded definitions (base R4 types)."""
 
-    def __init__(self, defs: Definitions) -> None:
+    def __init__(self, defs: Definitions, *, invariants: bool = True) -> None:
         self.defs = defs
+        #: evaluate the definitions' FHIRPath invariants (the slowest part of validation)
+        self.invariants = invariants
         self.terminology = Terminology(defs)
         self._trees: dict[str, TypeTree | None] = {}
         self._noted: set[str] = set()  # external systems already reported in this validation
+        self._fhirpath: dict[str, Any] = {}  # compiled invariants by expression (None: not compilable)
+        self._containers: list[dict[str, Any]] = []  # the resources being walked, outermost first
 
     @classmethod
     def for_core(cls, cache: Any = None) -> FhirValidator:
@@ -269,8 +285,13 @@ class FhirValidator:
                     f"profile {url} is for {profile.type}, not {rtype}", where_claimed)
             elif profile not in walks:
                 walks.append(profile)
-        for walk in walks or [tree]:
-            yield from self._object(obj, walk.root, walk, here, resource=True)
+        self._containers.append(obj)
+        try:
+            for walk in walks or [tree]:
+                yield from self._object(obj, walk.root, walk, here, resource=True)
+                yield from self._invariants(walk.root, obj, rtype, here)
+        finally:
+            self._containers.pop()
 
     def _children_of(self, node: Node, tree: TypeTree, code: str | None) -> tuple[Node, TypeTree] | None:
         """The node whose children describe the content of ``node`` (for type ``code``)."""
@@ -537,6 +558,51 @@ class FhirValidator:
         target = self._children_of(node, tree, code)
         if target is not None:
             yield from self._object(value, target[0], target[1], path)
+        has_value = any(k.startswith(("value", "_value")) for k in value)
+        if code == "Extension" and bool(value.get("extension")) == has_value:
+            yield R.INVARIANT.issue("ext-1: an extension has either extensions or a value, not both and "
+                                    "not neither", path)
+        type_path = node.path if code in ("BackboneElement", "Element") else code
+        yield from self._invariants(node, value, type_path, path)
+        if target is not None and target[0] is not node and target[0] is target[1].root:
+            yield from self._invariants(target[0], value, type_path, path)  # the data type's own
+
+    # ------------------------------------------------------------------------- invariants
+
+    def _invariants(self, node: Node, value: Any, type_path: str, path: str) -> Iterator[Issue]:
+        if not node.constraints or not self.invariants:
+            return
+        from fhirpathpy.engine.nodes import ResourceNode
+
+        resource = self._containers[-1] if self._containers else value
+        root = self._containers[-2] if len(self._containers) > 1 and ".contained[" in path else resource
+        context = {"resource": resource, "rootResource": root}
+        focus = ResourceNode.create_node(value, type_path)
+        contained = ".contained[" in path and path.endswith("]")
+        for key, severity, human, expression in node.constraints:
+            if key == "dom-6" and contained:
+                continue  # the narrative of the container covers its contained resources
+            fn = self._fhirpath_fn(expression)
+            if fn is None:
+                continue
+            try:
+                result = fn(focus, context)
+            except Exception:
+                continue
+            if result == [False]:
+                level = Severity.WARNING if severity == "warning" else None
+                yield R.INVARIANT.issue(f"{key}: {human}", path, severity=level)
+
+    def _fhirpath_fn(self, expression: str) -> Any:
+        if expression not in self._fhirpath:
+            import fhirpathpy
+            from fhirpathpy.models import models
+
+            try:
+                self._fhirpath[expression] = fhirpathpy.compile(expression, models["r4"], _FHIRPATH_OPTIONS)
+            except Exception:
+                self._fhirpath[expression] = None
+        return self._fhirpath[expression]
 
     # ------------------------------------------------------------------------ terminology
 
@@ -672,6 +738,24 @@ def _placed(issue: Issue, positions: dict[str, tuple[int, int | None]]) -> Issue
         cut = max(path.rfind("."), path.rfind("["))
         path = path[:cut] if cut > 0 else ""
     return issue
+
+
+def _has_value(inputs: list[Any]) -> list[bool]:
+    return [len(inputs) == 1 and inputs[0] is not None and not isinstance(inputs[0], dict | list)]
+
+
+def _nothing(inputs: list[Any], *args: Any) -> list[Any]:
+    return []
+
+
+_FHIRPATH_OPTIONS: dict[str, Any] = {
+    "userInvocationTable": {
+        "hasValue": {"fn": _has_value, "arity": {0: []}},
+        # references are not resolved yet: resolve() finds nothing, so rules on targets pass
+        "resolve": {"fn": _nothing, "arity": {0: []}},
+    },
+    "traceFn": lambda *args, **kwargs: None,
+}
 
 
 _EXTENSION_CALL = re.compile(r"""extension\(['"]([^'"]+)['"]\)""")

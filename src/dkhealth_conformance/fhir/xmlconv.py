@@ -190,6 +190,9 @@ class XmlToJson:
         if index is None or index.kind != "resource":
             if self.strict:
                 raise XmlConversionError(f"unknown resource type {rtype}", el.sourceline, where)
+            for child in el:  # keep the id, which references to the resource use
+                if isinstance(child.tag, str) and _local(child.tag) == (FHIR_NS, "id") and child.get("value"):
+                    out["id"] = child.get("value")
             return out  # the validator reports the unknown resourceType
         self.children(el, rtype, index, out, where or rtype)
         return out
