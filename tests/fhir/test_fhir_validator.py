@@ -249,6 +249,33 @@ CASES: list[tuple[str, Any, list[tuple[str, str]]]] = [
      [("fhir.terminology.unknown-code", "Observation.category[0].coding[0].code")]),
     ("extensible binding", _with(PATIENT, maritalStatus={"coding": [{"system": "http://example.org/ms", "code": "Q"}]}),
      [("fhir.binding.extensible", "Patient.maritalStatus")]),
+    # --- narrative
+    ("narrative script", _with(PATIENT, text={"status": "generated", "div":
+                                              '<div xmlns="http://www.w3.org/1999/xhtml"><script>x()</script>a</div>'}),
+     [("fhir.narrative.xhtml", "Patient.text.div")]),
+    ("narrative event handler", _with(PATIENT, text={"status": "generated", "div": (
+        '<div xmlns="http://www.w3.org/1999/xhtml"><p onclick="x()">a</p></div>')}),
+     [("fhir.narrative.xhtml", "Patient.text.div")]),
+    ("narrative script url", _with(PATIENT, text={"status": "generated", "div": (
+        '<div xmlns="http://www.w3.org/1999/xhtml"><a href="javascript:x()">a</a></div>')}),
+     [("fhir.narrative.xhtml", "Patient.text.div")]),
+    ("narrative iframe", _with(PATIENT, text={"status": "generated", "div":
+                                              '<div xmlns="http://www.w3.org/1999/xhtml"><iframe src="x"/>a</div>'}),
+     [("fhir.narrative.xhtml", "Patient.text.div")]),
+    ("narrative no namespace", _with(PATIENT, text={"status": "generated", "div": "<div>a</div>"}),
+     [("fhir.narrative.xhtml", "Patient.text.div"), ("fhir.narrative.xhtml", "Patient.text.div")]),
+    ("narrative not a div", _with(PATIENT, text={"status": "generated", "div":
+                                                 '<p xmlns="http://www.w3.org/1999/xhtml">a</p>'}),
+     [("fhir.narrative.xhtml", "Patient.text.div")]),
+    ("narrative broken", _with(PATIENT, text={"status": "generated", "div":
+                                              '<div xmlns="http://www.w3.org/1999/xhtml"><p>a</div>'}),
+     [("fhir.narrative.xhtml", "Patient.text.div")]),
+    ("narrative empty", _with(PATIENT, text={"status": "generated", "div":
+                                             '<div xmlns="http://www.w3.org/1999/xhtml">\n  <p> </p></div>'}),
+     [("fhir.narrative.empty", "Patient.text.div")]),
+    ("narrative image only", _with(PATIENT, text={"status": "generated", "div":
+                                                  '<div xmlns="http://www.w3.org/1999/xhtml"><img src="#p1"/></div>'}),
+     []),
     ("markdown control char", _with(OBS, note=[{"text": "a\u0001b"}]),
      [("fhir.primitive.string", "Observation.note[0].text")]),
 ]
@@ -341,6 +368,10 @@ def test_codes_may_hold_non_ascii_white_space(validator: FhirValidator) -> None:
 #: official R4 examples that are wrong, with the issues they give (nothing else may fail)
 KNOWN_BAD_EXAMPLES = {
     "Questionnaire-qs1.json": {"fhir.cardinality.min"},  # items without linkId
+    # narratives without content (txt-2)
+    **{name: {"fhir.narrative.empty"} for name in (
+        "ActivityDefinition-blood-tubes-supply.json", "ActivityDefinition-heart-valve-replacement.json",
+        "EventDefinition-example.json", "Questionnaire-zika-virus-exposure-assessment.json")},
     # an id of 67 characters
     "SearchParameter-questionnaireresponse-extensions-QuestionnaireResponse-item-subject.json": {
         "fhir.primitive.id"},

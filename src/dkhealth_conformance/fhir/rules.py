@@ -298,3 +298,23 @@ INVARIANT = _R(
     "key; invariants of severity warning are reported as warnings.",
     example='{"resourceType": "Observation", ..., "valueString": "x", "dataAbsentReason": {...}}  (obs-6)',
 )
+
+# ---------------------------------------------------------------------------------- narrative
+
+NARRATIVE_XHTML = _R(
+    "fhir.narrative.xhtml", ERROR, "Narrative XHTML uses elements or attributes FHIR does not allow",
+    issue_type="invalid",
+    source="FHIR R4 Narrative txt-1 (http://hl7.org/fhir/R4/narrative.html#xhtml)",
+    rationale="The narrative is shown to people by any receiving system: only basic formatting "
+    "HTML is allowed, never scripts, forms, frames, objects, event handlers or script URLs, "
+    "which would run in the viewer.",
+    example='<div xmlns="http://www.w3.org/1999/xhtml"><p onclick="alert(1)">x</p></div>',
+)
+NARRATIVE_EMPTY = _R(
+    "fhir.narrative.empty", ERROR, "Narrative without content",
+    issue_type="invalid",
+    source="FHIR R4 Narrative txt-2 (http://hl7.org/fhir/R4/narrative.html)",
+    rationale="A narrative is for reading; one with nothing but white space tells the reader "
+    "nothing and hides that the text is missing.",
+    example='<div xmlns="http://www.w3.org/1999/xhtml">  </div>',
+)

@@ -21,6 +21,7 @@ from typing import Any
 from ..report import Issue, Severity
 from ..rules import Rule
 from . import rules as R
+from .narrative import check_div
 from .packages import CoreMissing, Definitions
 from .snapshot import _split
 from .terminology import IN, UNKNOWN, Terminology
@@ -545,6 +546,12 @@ class FhirValidator:
         if code == "xhtml":
             if not isinstance(value, str):
                 yield R.JSON_TYPE.issue(f"expected an XHTML string, found {_json_kind(value)}", path)
+                return
+            problems, has_content = check_div(value)
+            for problem in problems:
+                yield R.NARRATIVE_XHTML.issue(problem, path)
+            if not has_content:
+                yield R.NARRATIVE_EMPTY.issue("the narrative has no content", path)
             return
         if code in ("Resource", "DomainResource") or self._is_resource(code):
             yield from self._resource(value, path)

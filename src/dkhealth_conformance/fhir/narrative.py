@@ -1,0 +1,92 @@
+"""Narrative XHTML (``Narrative.div``): the element and attribute set FHIR allows (txt-1) and
+some content (txt-2), checked natively.
+
+Allowed are the basic HTML formatting elements and attributes (HTML 4.0 chapters 7-11 and 15),
+``a`` with ``href`` or ``name``, images and ``style`` attributes; no scripts, forms, frames or
+objects, no event handler attributes and no ``javascript:`` URLs.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+
+ELEMENTS = frozenset({
+    "p", "br", "div", "h1", "h2", "h3", "h4", "h5", "h6", "a", "span", "b", "em", "i", "strong", "small",
+    "big", "tt", "dfn", "q", "var", "abbr", "acronym", "cite", "blockquote", "hr", "address", "bdo", "kbd",
+    "sub", "sup", "ul", "ol", "li", "dl", "dt", "dd", "pre", "table", "caption", "colgroup", "col", "thead",
+    "tr", "tfoot", "tbody", "th", "td", "code", "samp", "img", "map", "area", "ins", "del", "u", "s",
+    "strike", "center", "font", "basefont",
+})
+COMMON_ATTRIBUTES = frozenset({"title", "style", "class", "id", "lang", "dir", "accesskey", "tabindex"})
+ELEMENT_ATTRIBUTES: dict[str, frozenset[str]] = {
+    "a": frozenset({"href", "name", "rel", "rev", "shape", "coords", "hreflang", "type", "charset"}),
+    "img": frozenset({"src", "alt", "longdesc", "height", "width", "usemap", "ismap", "align", "border",
+                      "hspace", "vspace"}),
+    "table": frozenset({"summary", "width", "border", "frame", "rules", "cellspacing", "cellpadding", "align",
+                        "bgcolor"}),
+    "td": frozenset({"abbr", "axis", "headers", "scope", "rowspan", "colspan", "align", "char", "charoff",
+                     "valign", "nowrap", "width", "height", "bgcolor"}),
+    "col": frozenset({"span", "width", "align", "char", "charoff", "valign"}),
+    "ol": frozenset({"type", "start", "compact"}),
+    "ul": frozenset({"type", "compact"}),
+    "li": frozenset({"type", "value"}),
+    "map": frozenset({"name"}),
+    "area": frozenset({"shape", "coords", "href", "nohref", "alt"}),
+    "blockquote": frozenset({"cite"}),
+    "q": frozenset({"cite"}),
+    "ins": frozenset({"cite", "datetime"}),
+    "del": frozenset({"cite", "datetime"}),
+    "font": frozenset({"size", "color", "face"}),
+    "basefont": frozenset({"size", "color", "face"}),
+    "pre": frozenset({"width"}),
+    "hr": frozenset({"align", "noshade", "size", "width"}),
+    "br": frozenset({"clear"}),
+}
+for _cell in ("th", "tr", "thead", "tbody", "tfoot"):
+    ELEMENT_ATTRIBUTES[_cell] = ELEMENT_ATTRIBUTES["td"]
+ELEMENT_ATTRIBUTES["colgroup"] = ELEMENT_ATTRIBUTES["col"]
+for _block in ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "caption"):
+    ELEMENT_ATTRIBUTES[_block] = frozenset({"align"})
+_URL_ATTRIBUTES = frozenset({"href", "src", "longdesc", "usemap", "cite"})
+
+
+def check_div(text: str) -> tuple[list[str], bool]:
+    """(problems with the XHTML, whether the narrative has non-white-space content)."""
+    from ..payload import xml_parser
+
+    try:
+        root = etree.fromstring(text.encode("utf-8"), xml_parser())
+    except etree.XMLSyntaxError as exc:
+        return [f"the narrative is not well-formed XHTML: {exc.msg}"], True
+    problems: list[str] = []
+    if root.tag != f"{{{XHTML_NS}}}div":
+        problems.append("the narrative must be one <div> in the XHTML namespace")
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            if isinstance(el, etree._ProcessingInstruction):
+                problems.append("processing instructions are not allowed in the narrative")
+            continue
+        ns, _, name = el.tag[1:].partition("}") if el.tag.startswith("{") else ("", "", el.tag)
+        if ns != XHTML_NS:
+            problems.append(f"<{name}> is not in the XHTML namespace")
+            continue
+        if name not in ELEMENTS:
+            problems.append(f"<{name}> is not allowed in the narrative")
+            continue
+        allowed = COMMON_ATTRIBUTES | ELEMENT_ATTRIBUTES.get(name, frozenset())
+        for raw_attr, raw_value in el.attrib.items():
+            attr, value = str(raw_attr), str(raw_value)
+            a_ns, _, a_name = attr[1:].partition("}") if attr.startswith("{") else ("", "", attr)
+            if a_ns == XML_NS and a_name in ("lang", "space"):
+                continue
+            if a_ns or a_name not in allowed:
+                problems.append(f"attribute {a_name!r} is not allowed on <{name}>")
+            elif a_name in _URL_ATTRIBUTES and value.strip().lower().replace(" ", "").startswith(
+                    ("javascript:", "vbscript:")):
+                problems.append(f"a script URL in {a_name!r} of <{name}>")
+    has_content = bool("".join(str(t) for t in root.itertext()).strip()) or any(
+        el.tag == f"{{{XHTML_NS}}}img" for el in root.iter() if isinstance(el.tag, str))
+    return problems, has_content
