@@ -181,10 +181,12 @@ def _index(by_type: dict[str, list[tuple[Schema, Letter]]], schemas: list[Schema
     for type_code, versions in by_type.items():
         listed = ", ".join(f"{letter.version_code} ({schema.key})" for schema, letter in versions)
         lines.append(f"| [{type_code}]({type_code}.md) | {versions[-1][1].title} | {listed} |")
-    lines += ["", "## Namespaces", "", "| Model | Namespace | Letters |", "|---|---|---|"]
+    lines += ["", "## Namespaces", "", "| Model | Namespace | Letters | Local_Elements after a letter |",
+              "|---|---|---|---|"]
     for schema in sorted(schemas, key=lambda s: s.key):
         names = ", ".join(f"{letter.element} ({letter.type_code})" for letter in schema.letters.values())
-        lines.append(f"| {schema.key} | `{schema.namespace}` | {names} |")
+        local = "allowed" if getattr(schema, "local_elements", True) else "not allowed"
+        lines.append(f"| {schema.key} | `{schema.namespace}` | {names} | {local} |")
     page = _Page()
     lines += ["", "## Envelope", ""]
     for schema in sorted(schemas, key=lambda s: s.key)[-1:]:

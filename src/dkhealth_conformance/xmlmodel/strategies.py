@@ -20,6 +20,8 @@ import calendar
 import datetime as dt
 import functools
 import re
+import re._constants as _sre  # the standard library's regex parser (Python 3.11+)
+import re._parser as _sre_parse
 import string
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -306,6 +308,49 @@ def _bounds(simple: SimpleType, default_low: int, default_high: int) -> tuple[in
     return low, max(low, high)
 
 
+def _simple_regex(regex: str) -> st.SearchStrategy[str] | None:
+    """A fast strategy for a regex that is a plain series of literals and repeated character sets
+    (``[0-9]{1,15}``, a UUID, ``[A-Z]{2}[0-9]{4}``): one text draw per piece, not per character.
+    None for anything else (alternatives, groups, negated sets), which ``st.from_regex`` handles."""
+    try:
+        parsed = _sre_parse.parse(regex)
+    except re.error:
+        return None
+    pieces: list[st.SearchStrategy[str]] = []
+    for op, arg in parsed:
+        if op is _sre.LITERAL:
+            pieces.append(st.just(chr(arg)))
+            continue
+        low, high, item = 1, 1, (op, arg)
+        if op is _sre.MAX_REPEAT:
+            low, high, sub = arg
+            if len(sub) != 1 or high is _sre.MAXREPEAT:
+                return None
+            item = sub[0]
+        chars = _set_chars(*item)
+        if chars is None:
+            return None
+        pieces.append(st.text(chars, min_size=low, max_size=high))
+    return st.tuples(*pieces).map("".join) if pieces else None
+
+
+def _set_chars(op: Any, arg: Any) -> str | None:
+    """The characters of a literal or a (non-negated) set of literals and ranges, else None."""
+    if op is _sre.LITERAL:
+        return chr(arg)
+    if op is not _sre.IN:
+        return None
+    chars: list[str] = []
+    for kind, value in arg:
+        if kind is _sre.LITERAL:
+            chars.append(chr(value))
+        elif kind is _sre.RANGE and value[1] - value[0] < 2000:
+            chars.extend(chr(c) for c in range(value[0], value[1] + 1))
+        else:
+            return None
+    return "".join(dict.fromkeys(chars)) or None
+
+
 @functools.cache
 def _clock_format(simple: SimpleType) -> str | None:
     """``"%H:%M"`` or ``"%H:%M:%S"`` when ``simple`` is a time pattern that accepts every time of
@@ -342,7 +387,9 @@ def simple_values(simple: SimpleType, encoding: str = "UTF-8", style: str = "pla
     if simple.pattern is not None:
         plain = st.sampled_from(_PLAIN + _DANISH + string.punctuation)
         alphabet = _text_alphabet(encoding) if style == "unicode" else plain
-        values = st.from_regex(python_regex(simple.pattern), fullmatch=True, alphabet=alphabet)
+        fast = _simple_regex(python_regex(simple.pattern))
+        values = fast if fast is not None else st.from_regex(python_regex(simple.pattern), fullmatch=True,
+                                                             alphabet=alphabet)
         if simple.min_length is not None or simple.max_length is not None:
             low, high = simple.min_length or 0, simple.max_length
             values = values.filter(lambda v: len(v) >= low and (high is None or len(v) <= high))
