@@ -249,6 +249,36 @@ CASES: list[tuple[str, Any, list[tuple[str, str]]]] = [
      [("fhir.terminology.unknown-code", "Observation.category[0].coding[0].code")]),
     ("extensible binding", _with(PATIENT, maritalStatus={"coding": [{"system": "http://example.org/ms", "code": "Q"}]}),
      [("fhir.binding.extensible", "Patient.maritalStatus")]),
+    # --- references
+    ("reference to a wrong type", _with(OBS, subject={"reference": "Medication/m1"}),
+     [("fhir.reference.target-type", "Observation.subject.reference")]),
+    ("absolute reference to a wrong type", _with(OBS, subject={"reference": "https://x.dk/fhir/Medication/m1"}),
+     [("fhir.reference.target-type", "Observation.subject.reference")]),
+    ("reference to any resource", _with(OBS, focus=[{"reference": "Medication/m1"}]), []),
+    ("reference to an unknown type", _with(OBS, subject={"reference": "https://x.dk/fhir/Network/n1"}), []),
+    ("contained reference resolved", _with(PATIENT, generalPractitioner=[{"reference": "#o1"}]), []),
+    ("contained reference wrong type", _with(PATIENT, contained=[{"resourceType": "Device", "id": "o1"}]),
+     [("fhir.reference.target-type", "Patient.managingOrganization.reference")]),
+    ("bundle urn:uuid unresolved", {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "urn:uuid:0c8a5b8e-7c26-4b5e-9c7a-3c1c1e0f0a01", "resource": _with(
+            OBS, subject={"reference": "urn:uuid:0c8a5b8e-7c26-4b5e-9c7a-3c1c1e0f0a02"})}]},
+     [("fhir.reference.unresolved", "Bundle.entry[0].resource.subject")]),
+    ("bundle urn:uuid to a wrong type", {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "urn:uuid:0c8a5b8e-7c26-4b5e-9c7a-3c1c1e0f0a01", "resource": _with(
+            OBS, subject={"reference": "urn:uuid:0c8a5b8e-7c26-4b5e-9c7a-3c1c1e0f0a02"})},
+        {"fullUrl": "urn:uuid:0c8a5b8e-7c26-4b5e-9c7a-3c1c1e0f0a02", "resource": {
+            "resourceType": "Medication", "id": "m"}}]},
+     [("fhir.reference.target-type", "Bundle.entry[0].resource.subject.reference")]),
+    ("bundle urn:uuid resolved", {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "urn:uuid:0c8a5b8e-7c26-4b5e-9c7a-3c1c1e0f0a01", "resource": _with(
+            OBS, subject={"reference": "urn:uuid:0c8a5b8e-7c26-4b5e-9c7a-3c1c1e0f0a02"})},
+        {"fullUrl": "urn:uuid:0c8a5b8e-7c26-4b5e-9c7a-3c1c1e0f0a02", "resource": {
+            "resourceType": "Patient", "id": "p"}}]}, []),
+    ("bundle Type/id to a wrong type", {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "https://x.dk/fhir/Observation/o", "resource": _with(OBS, id="o", subject={
+            "reference": "Group/g"})},
+        {"fullUrl": "https://x.dk/fhir/Group/g", "resource": {"resourceType": "Group", "id": "g", "type": "person",
+                                                               "actual": True}}]}, []),
     # --- narrative
     ("narrative script", _with(PATIENT, text={"status": "generated", "div":
                                               '<div xmlns="http://www.w3.org/1999/xhtml"><script>x()</script>a</div>'}),
@@ -310,6 +340,17 @@ INVARIANT_CASES: list[tuple[str, Any, list[tuple[str, str]]]] = [
      [("fhir.invariant", "Patient")]),
     ("ref-1 dangling local reference", _with(PATIENT, managingOrganization={"reference": "#o2"}),
      [("fhir.invariant", "Patient.managingOrganization")]),
+    ("ctm-1 resolve() through contained", {
+        "resourceType": "CareTeam", "text": PATIENT["text"],
+        "contained": [{"resourceType": "RelatedPerson", "id": "r1", "patient": {"reference": "Patient/p"}},
+                      {"resourceType": "Organization", "id": "o1", "name": "Klinik"}],
+        "participant": [{"member": {"reference": "#r1"}, "onBehalfOf": {"reference": "#o1"}}]},
+     [("fhir.invariant", "CareTeam.participant[0]")]),
+    ("ctm-1 resolve() satisfied", {
+        "resourceType": "CareTeam", "text": PATIENT["text"],
+        "contained": [{"resourceType": "Practitioner", "id": "r1"},
+                      {"resourceType": "Organization", "id": "o1", "name": "Klinik"}],
+        "participant": [{"member": {"reference": "#r1"}, "onBehalfOf": {"reference": "#o1"}}]}, []),
     ("bdl-7 duplicate fullUrl", {"resourceType": "Bundle", "type": "collection", "entry": [
         {"fullUrl": "urn:uuid:0c8a5b8e-7c26-4b5e-9c7a-3c1c1e0f0a01", "resource": {"resourceType": "Basic", "code": {
             "text": "x"}}},
@@ -372,6 +413,10 @@ KNOWN_BAD_EXAMPLES = {
     **{name: {"fhir.narrative.empty"} for name in (
         "ActivityDefinition-blood-tubes-supply.json", "ActivityDefinition-heart-valve-replacement.json",
         "EventDefinition-example.json", "Questionnaire-zika-virus-exposure-assessment.json")},
+    # references to resource types the element does not allow
+    **{name: {"fhir.reference.target-type"} for name in (
+        "DeviceMetric-example.json", "DeviceUseStatement-example.json", "MedicationRequest-medrx0301.json",
+        "Observation-clinical-gender.json")},
     # an id of 67 characters
     "SearchParameter-questionnaireresponse-extensions-QuestionnaireResponse-item-subject.json": {
         "fhir.primitive.id"},

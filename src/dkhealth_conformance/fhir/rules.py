@@ -318,3 +318,24 @@ NARRATIVE_EMPTY = _R(
     "nothing and hides that the text is missing.",
     example='<div xmlns="http://www.w3.org/1999/xhtml">  </div>',
 )
+
+# --------------------------------------------------------------------------------- references
+
+REFERENCE_UNRESOLVED = _R(
+    "fhir.reference.unresolved", ERROR, "A local reference does not resolve",
+    issue_type="not-found",
+    source="FHIR R4 References (http://hl7.org/fhir/R4/references.html) and Bundle resolution "
+    "(http://hl7.org/fhir/R4/bundle.html#references)",
+    rationale="A reference to a contained resource (#id) or to a Bundle entry by urn:uuid/urn:oid "
+    "can only point inside the payload; when nothing there has that id or fullUrl, the receiver "
+    "cannot follow it.",
+    example='"subject": {"reference": "urn:uuid:0c8a5b8e-7c26-4b5e-9c7a-3c1c1e0f0a01"} with no such entry',
+)
+REFERENCE_TARGET_TYPE = _R(
+    "fhir.reference.target-type", ERROR, "The reference points to a resource type the element does not allow",
+    issue_type="structure",
+    source="FHIR R4 ElementDefinition.type.targetProfile (http://hl7.org/fhir/R4/elementdefinition.html)",
+    rationale="Each Reference element lists the resource types (target profiles) it may point to; "
+    "Observation.subject cannot be a Medication.",
+    example='{"resourceType": "Observation", "subject": {"reference": "Medication/1"}, ...}',
+)

@@ -87,6 +87,8 @@ class Node:
     type_profiles: list[str] = field(default_factory=list)
     #: (strength, value set canonical) of a binding with a value set
     binding: tuple[str, str] | None = None
+    #: target profiles of a Reference element
+    target_profiles: list[str] = field(default_factory=list)
     #: invariants evaluated with FHIRPath: (key, severity, human, expression)
     constraints: list[tuple[str, str, str, str]] = field(default_factory=list)
 
@@ -176,6 +178,7 @@ def _compile(element: dict[str, Any]) -> Node:
         node.types = ["id"]  # R4 declares it as a string; the specification's type is id
     if len(types) == 1:
         node.type_profiles = [str(u) for u in types[0].get("profile") or []]
+    node.target_profiles = [str(u) for t in types for u in t.get("targetProfile") or []]
     for c in element.get("constraint") or []:
         key, expression = c.get("key"), c.get("expression")
         if isinstance(key, str) and isinstance(expression, str) and key not in _NATIVE_INVARIANTS:
@@ -203,6 +206,14 @@ class FhirValidator:
         self._noted: set[str] = set()  # external systems already reported in this validation
         self._fhirpath: dict[str, Any] = {}  # compiled invariants by expression (None: not compilable)
         self._containers: list[dict[str, Any]] = []  # the resources being walked, outermost first
+        self._bundles: list[dict[str, dict[str, Any]]] = []  # fullUrl and Type/id -> entry resource
+        self._fhirpath_options: dict[str, Any] = {
+            "userInvocationTable": {
+                "hasValue": {"fn": _has_value, "arity": {0: []}},
+                "resolve": {"fn": self._fhirpath_resolve, "arity": {0: []}},
+            },
+            "traceFn": lambda *args, **kwargs: None,
+        }
 
     @classmethod
     def for_core(cls, cache: Any = None) -> FhirValidator:
@@ -287,12 +298,16 @@ class FhirValidator:
             elif profile not in walks:
                 walks.append(profile)
         self._containers.append(obj)
+        if rtype == "Bundle":
+            self._bundles.append(_bundle_index(obj))
         try:
             for walk in walks or [tree]:
                 yield from self._object(obj, walk.root, walk, here, resource=True)
                 yield from self._invariants(walk.root, obj, rtype, here)
         finally:
             self._containers.pop()
+            if rtype == "Bundle":
+                self._bundles.pop()
 
     def _children_of(self, node: Node, tree: TypeTree, code: str | None) -> tuple[Node, TypeTree] | None:
         """The node whose children describe the content of ``node`` (for type ``code``)."""
@@ -565,6 +580,8 @@ class FhirValidator:
         target = self._children_of(node, tree, code)
         if target is not None:
             yield from self._object(value, target[0], target[1], path)
+        if code == "Reference" and isinstance(value.get("reference"), str):
+            yield from self._reference(value["reference"], node, path)
         has_value = any(k.startswith(("value", "_value")) for k in value)
         if code == "Extension" and bool(value.get("extension")) == has_value:
             yield R.INVARIANT.issue("ext-1: an extension has either extensions or a value, not both and "
@@ -606,10 +623,59 @@ class FhirValidator:
             from fhirpathpy.models import models
 
             try:
-                self._fhirpath[expression] = fhirpathpy.compile(expression, models["r4"], _FHIRPATH_OPTIONS)
+                self._fhirpath[expression] = fhirpathpy.compile(expression, models["r4"], self._fhirpath_options)
             except Exception:
                 self._fhirpath[expression] = None
         return self._fhirpath[expression]
+
+    # ------------------------------------------------------------------------- references
+
+    def resolve_reference(self, reference: str) -> dict[str, Any] | None:
+        """The resource a reference points to inside the payload being validated: a contained
+        resource (``#id``) or a Bundle entry (by fullUrl, or by ``Type/id``); None otherwise."""
+        if reference.startswith("#"):
+            for container in reversed(self._containers):
+                for res in container.get("contained") or []:
+                    if isinstance(res, dict) and res.get("id") == reference[1:]:
+                        return res
+            return None
+        for index in reversed(self._bundles):
+            found = index.get(reference)
+            if found is None and "/_history/" in reference:
+                found = index.get(reference.split("/_history/")[0])
+            if found is not None:
+                return found
+        return None
+
+    def _reference(self, reference: str, node: Node, path: str) -> Iterator[Issue]:
+        target = self.resolve_reference(reference)
+        if target is None:
+            if reference.startswith(("urn:uuid:", "urn:oid:")) and self._bundles:
+                yield R.REFERENCE_UNRESOLVED.issue(f"no entry of the Bundle has the fullUrl {reference}", path)
+            rtype = _literal_type(reference)
+        else:
+            rtype = target.get("resourceType") if isinstance(target.get("resourceType"), str) else None
+        if rtype is None or not node.target_profiles or not self._is_resource(rtype):
+            return
+        allowed: set[str] = set()
+        for url in node.target_profiles:
+            profile = self.tree(url)
+            allowed.add(profile.type if profile is not None else url.rsplit("/", 1)[-1])
+        if "Resource" not in allowed and rtype not in allowed:
+            yield R.REFERENCE_TARGET_TYPE.issue(
+                f"{reference} is a {rtype}; allowed: {', '.join(sorted(allowed))}", f"{path}.reference")
+
+    def _fhirpath_resolve(self, inputs: list[Any]) -> list[Any]:
+        from fhirpathpy.engine.nodes import ResourceNode
+
+        out = []
+        for item in inputs:
+            ref = item.get("reference") if isinstance(item, dict) else item
+            if isinstance(ref, str):
+                found = self.resolve_reference(ref)
+                if found is not None and isinstance(found.get("resourceType"), str):
+                    out.append(ResourceNode.create_node(found, found["resourceType"]))
+        return out
 
     # ------------------------------------------------------------------------ terminology
 
@@ -751,18 +817,27 @@ def _has_value(inputs: list[Any]) -> list[bool]:
     return [len(inputs) == 1 and inputs[0] is not None and not isinstance(inputs[0], dict | list)]
 
 
-def _nothing(inputs: list[Any], *args: Any) -> list[Any]:
-    return []
+_LITERAL = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/[A-Za-z0-9\-\.]{1,64}(?:/_history/[A-Za-z0-9\-\.]{1,64})?$")
 
 
-_FHIRPATH_OPTIONS: dict[str, Any] = {
-    "userInvocationTable": {
-        "hasValue": {"fn": _has_value, "arity": {0: []}},
-        # references are not resolved yet: resolve() finds nothing, so rules on targets pass
-        "resolve": {"fn": _nothing, "arity": {0: []}},
-    },
-    "traceFn": lambda *args, **kwargs: None,
-}
+def _literal_type(reference: str) -> str | None:
+    """The resource type of a literal reference (``Patient/1``, ``http://x/fhir/Patient/1``)."""
+    found = _LITERAL.search(reference)
+    return found.group(1) if found else None
+
+
+def _bundle_index(bundle: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A Bundle's entry resources by fullUrl and by ``Type/id`` (built once per Bundle)."""
+    index: dict[str, dict[str, Any]] = {}
+    for entry in bundle.get("entry") or []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
+            continue
+        res = entry["resource"]
+        if isinstance(entry.get("fullUrl"), str):
+            index.setdefault(entry["fullUrl"], res)
+        if isinstance(res.get("resourceType"), str) and isinstance(res.get("id"), str):
+            index.setdefault(f"{res['resourceType']}/{res['id']}", res)
+    return index
 
 
 _EXTENSION_CALL = re.compile(r"""extension\(['"]([^'"]+)['"]\)""")
