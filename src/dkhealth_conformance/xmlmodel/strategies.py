@@ -639,6 +639,7 @@ def _document(draw: st.DrawFn, model: _Model, letter_element: str | None, letter
     if count == 1:
         placed[0][0].spine = 1
     sent = _consistent(draw, root, placed)
+    _negative_receipts_give_a_reason(draw, schema, placed)
     _identifiers_fit_codes(draw, root)
     return _Document(root, placed, encoding, draw(st.booleans()), sent)
 
@@ -675,6 +676,33 @@ def _consistent(draw: st.DrawFn, root: Node, placed: list[tuple[Node, Letter]]) 
             before = dt.timedelta(seconds=draw(st.integers(0, 30 * 24 * 3600)))
             _set_timestamp(authorisation, sent - before)
     return sent
+
+
+#: receipts that refuse: they must give a RefuseCode (rule oioxml.receipt.refuse-missing)
+_NEGATIVE_RECEIPTS = ("NegativeReceipt", "NegativeVansReceipt")
+
+
+def _negative_receipts_give_a_reason(draw: st.DrawFn, schema: Schema, placed: list[tuple[Node, Letter]]) -> None:
+    """A negative receipt without any RefuseCode gets one for the whole Emessage."""
+    for node, letter in placed:
+        original = node.child("OriginalEmessage") if letter.element in _NEGATIVE_RECEIPTS else None
+        if original is None or not isinstance(original.type, ComplexType) or original.child("RefuseCode"):
+            continue
+        if all(o.child("RefuseCode") for o in original.elements() if o.name == "OriginalLetter") and any(
+                o.name == "OriginalLetter" for o in original.elements()):
+            continue
+        declared = next((e for e in walk(original.type.particles) if e.name == "RefuseCode"), None)
+        if declared is None:
+            continue
+        simple = schema.resolve(declared.type)
+        if not isinstance(simple, SimpleType) or not simple.enumeration:
+            continue
+        names = [e.name for e in walk(original.type.particles)]
+        after = names[: names.index("RefuseCode")]
+        position = max((i + 1 for i, c in enumerate(original.children)
+                        if isinstance(c, Node) and c.name in after), default=0)
+        original.children.insert(position, Node("RefuseCode", simple, declared,
+                                                text=draw(st.sampled_from(simple.enumeration))))
 
 
 def _identifiers_fit_codes(draw: st.DrawFn, root: Node) -> None:
@@ -813,9 +841,11 @@ def _sites_order(doc: _Document) -> list[_Site]:
 
 def _sites_enumeration(doc: _Document) -> list[_Site]:
     sites: list[_Site] = []
-    for node, _, path, simple in _simple_nodes(doc):
+    for node, parent, path, simple in _simple_nodes(doc):
         if len(simple.enumeration) < 2:
             continue
+        if node.name == "StatusCode" and parent is not None and parent.name == "Letter":
+            continue  # the letter's StatusCode is judged by oioxml.status-code-not-allowed
         candidates = [c for c in ("ukendt", simple.enumeration[0] + "x", simple.enumeration[0].upper())
                       if c not in simple.enumeration]
 

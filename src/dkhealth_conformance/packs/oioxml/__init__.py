@@ -23,6 +23,7 @@ from ...xmlmodel.model import Letter, Schema
 from ...xmlmodel.xsd import compiled
 from . import rules as R
 from .business import business_issues, letters_of
+from .navigation import declared_children
 from .official import official_issues
 from .receipts import correlate, index_letters, receipt_issues
 from .rules import OIOXML_RULES
@@ -108,7 +109,7 @@ def validate_emessage(tree: Any, namespace: str | None, options: Options, contai
         known = ", ".join(sorted(models()))
         return [R.NAMESPACE_UNKNOWN.issue(f"namespace {namespace!r} is not a modelled MedCom OIOXML version; "
                                           f"known: {known}", "/Emessage", line=tree.getroot().sourceline)]
-    issues = schema_issues(compiled(schema), tree, container)
+    issues = schema_issues(compiled(schema), tree, container, functools.partial(declared_children, schema))
     if not any(True for _ in letters_of(schema, tree.getroot())):
         names = ", ".join(schema.letters)
         issues.append(R.LETTER_UNKNOWN.issue(f"no letter of namespace {schema.key} found (expected one of {names})",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from lxml import etree
@@ -32,29 +33,43 @@ _FOLLOW_UPS = {"SCHEMAV_CVC_DATATYPE_VALID_1_2_1"}
 _FACETS = {t for t, rule in _BY_TYPE.items() if rule in (R.VALUE_PATTERN, R.VALUE_ENUMERATION, R.VALUE_LENGTH,
                                                           R.VALUE_RANGE)}
 _QNAME = re.compile(r"\{(?:https?|urn):[^}]*\}")
-_EXPECTED = re.compile(r"Expected is \( ([^ ,)]+) \)")
+_EXPECTED = re.compile(r"Expected is (?:one of )?\( ([^)]*) \)")
 _ELEMENT_PREFIX = re.compile(r"^Element '[^']*': ")
 
 
-def _rule_for(error: Any, element: Any) -> Rule:
+#: ``declared(parent) -> {child name: required?}`` or None when the parent's content is unknown
+Declared = Callable[[Any], "dict[str, bool] | None"]
+
+
+def _rule_for(error: Any, element: Any, declared: Declared | None) -> Rule:
     rule = _BY_TYPE.get(error.type_name)
+    if error.type_name == "SCHEMAV_CVC_COMPLEX_TYPE_2_1" and "Element content is not allowed" in error.message:
+        return R.UNEXPECTED_ELEMENT  # a child element inside an element that must stay empty
     if rule is not None:
         return rule
     if error.type_name == "SCHEMAV_ELEMENT_CONTENT":
         if "Missing child element" in error.message:
             return R.MISSING_ELEMENT
-        return R.MISSING_ELEMENT if _skipped_required(error.message, element) else R.UNEXPECTED_ELEMENT
+        return R.MISSING_ELEMENT if _skipped_required(error.message, element, declared) else R.UNEXPECTED_ELEMENT
     return R.SCHEMA_OTHER
 
 
-def _skipped_required(message: str, element: Any) -> bool:
-    """True when the one element the schema expected is absent from the parent altogether: the
-    element found is fine, the one before it is missing."""
+def _skipped_required(message: str, element: Any, declared: Declared | None) -> bool:
+    """True when the element found is a declared child of its parent and an element the schema
+    expected before it is required but absent: the fault is the missing element, not this one.
+    Without a model (``declared`` None) one absent expected element counts as missing."""
     match = _EXPECTED.search(_QNAME.sub("", message))
     if match is None or element is None or element.getparent() is None:
         return False
-    wanted = match.group(1)
-    return not any(etree.QName(c).localname == wanted for c in element.getparent() if isinstance(c.tag, str))
+    parent = element.getparent()
+    present = {etree.QName(c).localname for c in parent if isinstance(c.tag, str)}
+    wanted = [name.strip() for name in match.group(1).split(",") if name.strip()]
+    if declared is None:
+        return len(wanted) == 1 and wanted[0] not in present
+    children = declared(parent)
+    if children is None or etree.QName(element).localname not in children:
+        return False
+    return any(children.get(name) and name not in present for name in wanted)
 
 
 def readable(message: str) -> str:
@@ -73,8 +88,10 @@ def _element_at(tree: Any, path: str | None) -> Any:
     return found[0] if found and isinstance(found, list) else None
 
 
-def schema_issues(schema: etree.XMLSchema, tree: Any, container: str | None = None) -> list[Issue]:
-    """Validate ``tree`` with ``schema``; every error becomes an issue with an element path."""
+def schema_issues(schema: etree.XMLSchema, tree: Any, container: str | None = None,
+                  declared: Declared | None = None) -> list[Issue]:
+    """Validate ``tree`` with ``schema``; every error becomes an issue with an element path.
+    ``declared`` (from the model) tells missing elements from unexpected ones precisely."""
     if schema.validate(tree):
         return []
     issues: list[Issue] = []
@@ -90,5 +107,5 @@ def schema_issues(schema: etree.XMLSchema, tree: Any, container: str | None = No
             location = location_of(element, container)
         else:
             location = Location(error.path or "", error.line or None, None, container)
-        issues.append(_rule_for(error, element).issue(readable(error.message), location))
+        issues.append(_rule_for(error, element, declared).issue(readable(error.message), location))
     return issues
