@@ -675,3 +675,54 @@ def test_differential_profile_with_slices_and_extensions(core_definitions: Defin
         ("fhir.slicing.unmatched", "Patient.maritalStatus.coding[1]"),
         ("fhir.structure.unknown-element", "Patient.extension[0].valueString"),  # birthPlace is an Address
     ]
+
+
+def test_invariants_on_primitives_and_choice_discriminators(core_definitions: Definitions) -> None:
+    """Invariants declared on a primitive element (``matches(...)`` on the value, or ``value...``
+    as the Java engine allows), and a slicing discriminated through a choice
+    (``extension('url').value.code``, where the JSON name is ``valueCoding``)."""
+    defs = Definitions(cache=core_definitions.cache)
+    defs.load("hl7.fhir.r4.core", "4.0.1")
+    url = "http://example.org/fhir/StructureDefinition/dk-org"
+    ext = "http://example.org/fhir/StructureDefinition/org-kind"
+    defs.add_resource({
+        "resourceType": "StructureDefinition", "id": "org-kind", "url": ext, "name": "OrgKind", "status": "draft",
+        "kind": "complex-type", "abstract": False, "type": "Extension", "context": [{"type": "element",
+                                                                                     "expression": "Element"}],
+        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Extension", "derivation": "constraint",
+        "differential": {"element": [
+            {"id": "Extension.url", "path": "Extension.url", "fixedUri": ext},
+            {"id": "Extension.value[x]", "path": "Extension.value[x]", "min": 1, "type": [{"code": "Coding"}]}]},
+    })
+    defs.add_resource({
+        "resourceType": "StructureDefinition", "id": "dk-org", "url": url, "name": "DkOrg", "status": "draft",
+        "kind": "resource", "abstract": False, "type": "Organization",
+        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Organization", "derivation": "constraint",
+        "differential": {"element": [
+            {"id": "Organization.identifier.value", "path": "Organization.identifier.value", "constraint": [
+                {"key": "digits", "severity": "error", "human": "digits only", "expression": "matches('^[0-9]+$')"},
+                {"key": "len", "severity": "error", "human": "at most 13", "expression": "value.length() <= 13"}]},
+            {"id": "Organization.type", "path": "Organization.type", "slicing": {"discriminator": [
+                {"type": "value", "path": "extension('" + ext + "').value.code"}], "rules": "closed"}},
+            {"id": "Organization.type:main", "path": "Organization.type", "sliceName": "main", "min": 1, "max": "1"},
+            {"id": "Organization.type:main.extension:kind", "path": "Organization.type.extension",
+             "sliceName": "kind", "min": 1, "type": [{"code": "Extension", "profile": [ext]}]},
+            {"id": "Organization.type:main.extension:kind.value[x]", "path": "Organization.type.extension.value[x]",
+             "patternCoding": {"code": "main"}},
+        ]},
+    })
+    validator = FhirValidator(defs)
+    kind = {"url": ext, "valueCoding": {"system": "http://example.org/kinds", "code": "main"}}
+    good = {"resourceType": "Organization", "meta": {"profile": [url]}, "name": "x", "text": PATIENT["text"],
+            "identifier": [{"value": "5790000120224"}], "type": [{"extension": [kind], "text": "main"}]}
+    assert _issues(validator, good) == []
+    bad = json.loads(json.dumps(good))
+    bad["identifier"][0]["value"] = "57900001202245x"
+    bad["type"][0]["extension"][0]["valueCoding"]["code"] = "other"
+    assert [(i.rule_id, i.location.path, i.message) for i in validator.validate(bad) if not _noise(i)] == [
+        ("fhir.invariant", "Organization.identifier[0].value", "digits: digits only"),
+        ("fhir.invariant", "Organization.identifier[0].value", "len: at most 13"),
+        ("fhir.slicing.unmatched", "Organization.type[0]",
+         "type matches none of the slices main and the slicing is closed"),
+        ("fhir.cardinality.min", "Organization", "type:main: minimum cardinality 1, found 0"),
+    ]

@@ -458,6 +458,14 @@ class FhirValidator:
         if kind in ("value", "pattern"):
             fixed = [t.fixed[1] for t in targets if t.fixed is not None]
             patterns = [t.pattern[1] for t in targets if t.pattern is not None]
+            segments = _path_segments(dpath)
+            for cut in range(len(segments) - 1, 0, -1):  # a pattern on an element above the path
+                if fixed or patterns:
+                    break
+                rest = ".".join(segments[cut:])
+                for above in self._nodes_at(sl, ".".join(segments[:cut]), code, tree):
+                    for _, value in (x for x in (above.fixed, above.pattern) if x is not None):
+                        patterns += _values_at(value, rest)
             if not fixed and not patterns:
                 return False
             values = _values_at(item, dpath)
@@ -506,11 +514,10 @@ class FhirValidator:
                     if hit is not None:
                         nxt += [(sl, sub, "Extension") for sl in hit[0].slices if ext.group(1) in sl.type_profiles]
                     continue
-                hit = parent.by_name.get(segment)
-                if hit is None:
-                    continue
-                child, child_code = hit
-                nxt += [(child, sub, child_code)] + [(sl, sub, child_code) for sl in child.slices]
+                hits = [parent.by_name[segment]] if segment in parent.by_name else [
+                    (c, t) for c in parent.children if c.choice and c.name == segment for t in c.types]
+                for child, child_code in hits:  # a choice (value) stands for each of its types
+                    nxt += [(child, sub, child_code)] + [(sl, sub, child_code) for sl in child.slices]
             frontier = nxt
         return [node for node, _, _ in frontier]
 
@@ -549,6 +556,8 @@ class FhirValidator:
             yield from format_issues
             if node.binding is not None and code == "code" and not format_issues:
                 yield from self._binding(value, code, node.binding, path)
+            if node.constraints and not format_issues:
+                yield from self._invariants(node, value, code, path, primitive=True)
             return
         if node.binding is not None and code in ("Coding", "CodeableConcept"):
             yield from self._binding(value, code, node.binding, path)
@@ -593,7 +602,8 @@ class FhirValidator:
 
     # ------------------------------------------------------------------------- invariants
 
-    def _invariants(self, node: Node, value: Any, type_path: str, path: str) -> Iterator[Issue]:
+    def _invariants(self, node: Node, value: Any, type_path: str, path: str, primitive: bool = False
+                    ) -> Iterator[Issue]:
         if not node.constraints or not self.invariants:
             return
         from fhirpathpy.engine.nodes import ResourceNode
@@ -601,7 +611,7 @@ class FhirValidator:
         resource = self._containers[-1] if self._containers else value
         root = self._containers[-2] if len(self._containers) > 1 and ".contained[" in path else resource
         context = {"resource": resource, "rootResource": root}
-        focus = ResourceNode.create_node(value, type_path)
+        focus = value if primitive else ResourceNode.create_node(value, type_path)
         contained = ".contained[" in path and path.endswith("]")
         for key, severity, human, expression in node.constraints:
             if key == "dom-6" and contained:
@@ -609,8 +619,11 @@ class FhirValidator:
             fn = self._fhirpath_fn(expression)
             if fn is None:
                 continue
+            here = focus
+            if primitive and _VALUE_PATH.search(expression):
+                here = {"value": value}  # `value` of a primitive is its value (as for the Java engine)
             try:
-                result = fn(focus, context)
+                result = fn(here, context)
             except Exception:
                 continue
             if result == [False]:
@@ -817,6 +830,7 @@ def _has_value(inputs: list[Any]) -> list[bool]:
     return [len(inputs) == 1 and inputs[0] is not None and not isinstance(inputs[0], dict | list)]
 
 
+_VALUE_PATH = re.compile(r"(?<![\w.%$])value\b(?!\s*\()")
 _LITERAL = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/[A-Za-z0-9\-\.]{1,64}(?:/_history/[A-Za-z0-9\-\.]{1,64})?$")
 
 
@@ -875,6 +889,9 @@ def _values_at(item: Any, dpath: str) -> list[Any]:
                 found = [e for e in v.get("extension") or [] if isinstance(e, dict) and e.get("url") == ext.group(1)]
             else:
                 got = v.get(segment)
+                if got is None:  # a choice element: value stands for valueCoding, valueString, ...
+                    got = next((x for k, x in v.items() if k.startswith(segment) and k[len(segment):][:1].isupper()),
+                               None)
                 found = got if isinstance(got, list) else [got]
             nxt.extend(f for f in found if f is not None)
         values = nxt
