@@ -31,11 +31,13 @@ PATIENT: dict[str, Any] = {
     "resourceType": "Patient", "id": "p1",
     "meta": {"versionId": "1", "lastUpdated": "2024-05-01T10:00:00+02:00"},
     "text": {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">x</div>'},
-    "extension": [{"url": "http://example.org/ext", "valueCodeableConcept": {"text": "x"}}],
+    "extension": [{"url": "http://hl7.org/fhir/StructureDefinition/patient-religion",
+                   "valueCodeableConcept": {"text": "x"}}],
     "identifier": [{"system": "urn:oid:1.2.208.176.1.2", "value": "0101701234"}],
     "active": True,
     "name": [{"family": "Hansen", "given": ["Anna", None], "_given": [None, {"id": "g2"}]}],
-    "gender": "female", "_gender": {"extension": [{"url": "http://example.org/e", "valueString": "s"}]},
+    "gender": "female", "_gender": {"extension": [{
+        "url": "http://hl7.org/fhir/StructureDefinition/originalText", "valueString": "kvinde"}]},
     "birthDate": "2024-02-29",
     "multipleBirthInteger": 2,
     "contained": [{"resourceType": "Organization", "id": "o1", "name": "Klinik"}],
@@ -93,7 +95,8 @@ CASES: list[tuple[str, Any, list[tuple[str, str]]]] = [
      [("fhir.structure.unknown-element", "Patient.contact[0].nam"),
       ("fhir.structure.unknown-element", "Patient.contact[0].relation")]),
     ("unknown in extension", _with(PATIENT, extension=[{"url": "http://x", "valueStrin": "a"}]),
-     [("fhir.structure.unknown-element", "Patient.extension[0].valueStrin")]),
+     [("fhir.structure.unknown-element", "Patient.extension[0].valueStrin"),
+      ("fhir.extension.unknown", "Patient.extension[0]")]),
     ("resourceType inside datatype", _with(PATIENT, name=[{"resourceType": "HumanName", "family": "x"}]),
      [("fhir.structure.unknown-element", "Patient.name[0].resourceType")]),
     # --- JSON types
@@ -220,10 +223,12 @@ CASES: list[tuple[str, Any, list[tuple[str, str]]]] = [
     ("canonical with space", _with(PATIENT, meta={"profile": ["http://x y"]}),
      [("fhir.primitive.uri", "Patient.meta.profile[0]"), ("fhir.profile.unknown", "Patient.meta.profile[0]")]),
     ("oid without urn", _with(OBS, valueString=_DROP, extension=[{"url": "http://x", "valueOid": "1.2.3"}]),
-     [("fhir.primitive.oid", "Observation.extension[0].valueOid")]),
+     [("fhir.primitive.oid", "Observation.extension[0].valueOid"),
+      ("fhir.extension.unknown", "Observation.extension[0]")]),
     ("uuid upper case", _with(OBS, extension=[{"url": "http://x", "valueUuid":
                                                "urn:uuid:C757873D-EC9A-4326-A141-556F43239520"}]),
-     [("fhir.primitive.uuid", "Observation.extension[0].valueUuid")]),
+     [("fhir.primitive.uuid", "Observation.extension[0].valueUuid"),
+      ("fhir.extension.unknown", "Observation.extension[0]")]),
     ("base64 bad char", _with(PATIENT, photo=[{"data": "SGVsbG8*"}]),
      [("fhir.primitive.base64Binary", "Patient.photo[0].data")]),
     ("base64 bad length", _with(PATIENT, photo=[{"data": "SGVsbG8"}]),
@@ -249,6 +254,19 @@ CASES: list[tuple[str, Any, list[tuple[str, str]]]] = [
      [("fhir.terminology.unknown-code", "Observation.category[0].coding[0].code")]),
     ("extensible binding", _with(PATIENT, maritalStatus={"coding": [{"system": "http://example.org/ms", "code": "Q"}]}),
      [("fhir.binding.extensible", "Patient.maritalStatus")]),
+    # --- extensions outside slices: checked against their definitions
+    ("known extension, wrong value type", _with(PATIENT, extension=[{
+        "url": "http://hl7.org/fhir/StructureDefinition/patient-birthPlace", "valueString": "Aarhus"}]),
+     [("fhir.structure.unknown-element", "Patient.extension[0].valueString"),
+      ("fhir.cardinality.min", "Patient.extension[0]")]),
+    ("known extension", _with(PATIENT, extension=[{
+        "url": "http://hl7.org/fhir/StructureDefinition/patient-birthPlace", "valueAddress": {"city": "Aarhus"}}]),
+     []),
+    ("known complex extension, unknown part", _with(PATIENT, extension=[{
+        "url": "http://hl7.org/fhir/StructureDefinition/patient-nationality",
+        "extension": [{"url": "code", "valueCodeableConcept": {"text": "DK"}}, {"url": "period", "valueDate": "2000"}]}]),
+     [("fhir.structure.unknown-element", "Patient.extension[0].extension[1].valueDate"),
+      ("fhir.cardinality.min", "Patient.extension[0].extension[1]")]),
     # --- references
     ("reference to a wrong type", _with(OBS, subject={"reference": "Medication/m1"}),
      [("fhir.reference.target-type", "Observation.subject.reference")]),
@@ -330,10 +348,11 @@ INVARIANT_CASES: list[tuple[str, Any, list[tuple[str, str]]]] = [
         "start": "2020-02-01", "end": "2020-01-01"}}]), [("fhir.invariant", "Patient.name[0].period")]),
     ("ext-1 value and extensions", _with(PATIENT, extension=[{"url": "http://x", "valueString": "a",
                                                               "extension": [{"url": "y", "valueString": "b"}]}]),
-     [("fhir.invariant", "Patient.extension[0]")]),
-    ("ext-1 neither", _with(PATIENT, extension=[{"url": "http://x"}]), [("fhir.invariant", "Patient.extension[0]")]),
+     [("fhir.invariant", "Patient.extension[0]"), ("fhir.extension.unknown", "Patient.extension[0]")]),
+    ("ext-1 neither", _with(PATIENT, extension=[{"url": "http://x"}]),
+     [("fhir.invariant", "Patient.extension[0]"), ("fhir.extension.unknown", "Patient.extension[0]")]),
     ("ext-1 primitive extension only", _with(PATIENT, extension=[{"url": "http://x", "_valueString": {
-        "extension": [{"url": "y", "valueString": "b"}]}}]), []),
+        "extension": [{"url": "y", "valueString": "b"}]}}]), [("fhir.extension.unknown", "Patient.extension[0]")]),
     ("dom-5 contained with security", _with(PATIENT, contained=[{"resourceType": "Organization", "id": "o1",
                                                                "name": "Klinik",
                                                                "meta": {"security": [{"code": "R"}]}}]),
@@ -462,8 +481,9 @@ def test_official_examples_are_clean(validator: FhirValidator, structural: FhirV
     # unknown profiles outside the core package; a few examples use codes outside extensible
     # bindings (v2-0203#SS for identifiers, designation-usage#display, ...) and DICOM value sets
     # ... and warning invariants: dom-6 (no narrative), nsd-0/pdf-0/tst-0 (names)
+    # ... and extensions defined outside the core package
     assert warned == {"fhir.profile.unknown", "fhir.binding.extensible", "fhir.binding.unknown-valueset",
-                      "fhir.invariant"}
+                      "fhir.invariant", "fhir.extension.unknown"}
 
 
 def test_core_missing_gives_one_clear_issue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -339,3 +339,14 @@ REFERENCE_TARGET_TYPE = _R(
     "Observation.subject cannot be a Medication.",
     example='{"resourceType": "Observation", "subject": {"reference": "Medication/1"}, ...}',
 )
+
+# --------------------------------------------------------------------------------- extensions
+
+EXTENSION_UNKNOWN = _R(
+    "fhir.extension.unknown", Severity.WARNING, "Extension whose definition is not loaded",
+    issue_type="extension",
+    source="FHIR R4 Extensibility (http://hl7.org/fhir/R4/extensibility.html)",
+    rationale="An extension is checked against its definition (its url); when the definition is not "
+    "loaded, its content is not checked. Load the package that defines it.",
+    example='"extension": [{"url": "http://example.org/unknown", "valueString": "x"}]',
+)

@@ -587,6 +587,15 @@ class FhirValidator:
             yield R.EMPTY.issue("an empty object is not allowed", path)
             return
         target = self._children_of(node, tree, code)
+        url = value.get("url")
+        if code == "Extension" and not node.children and not node.type_profiles and isinstance(url, str) \
+                and ":" in url:
+            definition = self.tree(url)  # an extension outside any slice: its own definition
+            if definition is not None and definition.type == "Extension":
+                target = (definition.root, definition)
+            elif definition is None:
+                yield R.EXTENSION_UNKNOWN.issue(f"extension {url} is not loaded, so its content is not checked",
+                                                path)
         if target is not None:
             yield from self._object(value, target[0], target[1], path)
         if code == "Reference" and isinstance(value.get("reference"), str):
