@@ -262,9 +262,10 @@ CASES: list[tuple[str, Any, list[tuple[str, str]]]] = [
     ("known extension", _with(PATIENT, extension=[{
         "url": "http://hl7.org/fhir/StructureDefinition/patient-birthPlace", "valueAddress": {"city": "Aarhus"}}]),
      []),
-    ("known complex extension, unknown part", _with(PATIENT, extension=[{
+    ("known complex extension, wrong part", _with(PATIENT, extension=[{
         "url": "http://hl7.org/fhir/StructureDefinition/patient-nationality",
-        "extension": [{"url": "code", "valueCodeableConcept": {"text": "DK"}}, {"url": "period", "valueDate": "2000"}]}]),
+        "extension": [{"url": "code", "valueCodeableConcept": {"text": "DK"}},
+                      {"url": "period", "valueDate": "2000"}]}]),
      [("fhir.structure.unknown-element", "Patient.extension[0].extension[1].valueDate"),
       ("fhir.cardinality.min", "Patient.extension[0].extension[1]")]),
     # --- references
