@@ -140,10 +140,15 @@ def exit_code(reports: Sequence[Report], fail_on: Severity) -> int:
               help="Official schema release to run as an extra layer (OIOXML).")
 @click.option("--correlate", "correlate_dir", type=click.Path(file_okay=False, exists=True),
               help="Folder of sent letters: receipts are checked against the Emessages they answer (OIOXML).")
+@click.option("--ig", "igs", multiple=True, type=click.Path(exists=True),
+              help="Extra FHIR package (folder or .tgz) or definition file (JSON/XML); repeatable.")
+@click.option("--profile", "profiles", multiple=True, metavar="CANONICAL",
+              help="Also validate FHIR resources against this profile (canonical[|version]); repeatable.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal, many files).")
 def check(paths: tuple[str, ...], standard: str | None, fmt: str, output: str | None, fail_on: str,
           quiet: bool, jobs: int, include: tuple[str, ...], exclude: tuple[str, ...], max_size: int,
-          max_depth: int, schema_dir: str | None, correlate_dir: str | None, progress: bool | None) -> None:
+          max_depth: int, schema_dir: str | None, correlate_dir: str | None, igs: tuple[str, ...],
+          profiles: tuple[str, ...], progress: bool | None) -> None:
     """Validate payload files, directories (recursively) or - for standard input."""
     if standard:
         try:
@@ -154,7 +159,12 @@ def check(paths: tuple[str, ...], standard: str | None, fmt: str, output: str | 
     files = collect(paths, include or DEFAULT_INCLUDE, exclude)
     if not files:
         raise click.UsageError("no payload files found under the given paths")
-    options = Options(schema_dir=schema_dir, extra={"correlate": correlate_dir} if correlate_dir else {})
+    extra: dict[str, object] = {"correlate": correlate_dir} if correlate_dir else {}
+    if igs:
+        extra["ig"] = [str(Path(p).resolve()) for p in igs]
+    if profiles:
+        extra["profile"] = list(profiles)
+    options = Options(schema_dir=schema_dir, extra=extra)
     limits = Limits(max_bytes=max_size, max_json_depth=max_depth)
     stdin = sys.stdin.buffer.read(max_size + 1) if "-" in files else None
     jobs_list = [("<stdin>" if f == "-" else f, stdin if f == "-" else None, standard, options, limits) for f in files]

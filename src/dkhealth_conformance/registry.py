@@ -106,7 +106,8 @@ class Registry:
         return matches
 
     def detect(self, payload: Payload) -> Standard | None:
-        for pack in self._packs:
+        """The first standard recognised, asking packs by descending ``priority`` (default 0)."""
+        for pack in sorted(self._packs, key=lambda p: -getattr(p, "priority", 0)):
             found = pack.detect(payload)
             if found is not None:
                 return found
