@@ -14,7 +14,10 @@ from click.testing import CliRunner
 
 from dkhealth_conformance.cli import main
 from dkhealth_conformance.data import examples_dir
+from dkhealth_conformance.registry import default_registry
 
+#: standards of the MedCom FHIR pack; until one is registered, examples/medcom-fhir is skipped
+MEDCOM_FHIR = ("medcom.carecommunication", "medcom.hospitalnotification", "medcom.acknowledgement")
 EXAMPLES = sorted(p for p in examples_dir().rglob("*") if p.suffix in (".xml", ".json") and p.is_file())
 
 
@@ -35,6 +38,9 @@ def test_examples_exist() -> None:
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_example(path: Path) -> None:
+    registered = [s.id for s in default_registry().standards()]
+    if path.parent.name == "medcom-fhir" and not any(i.startswith(MEDCOM_FHIR) for i in registered):
+        pytest.skip("examples/medcom-fhir waits for the MedCom FHIR pack; runs once it registers its standards")
     before = (path.read_bytes(), path.stat().st_mtime_ns)
     result = CliRunner().invoke(main, ["check", "--format", "json", str(path)])
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before, "the input must never be modified"
