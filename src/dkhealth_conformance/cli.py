@@ -144,11 +144,14 @@ def exit_code(reports: Sequence[Report], fail_on: Severity) -> int:
               help="Extra FHIR package (folder or .tgz) or definition file (JSON/XML); repeatable.")
 @click.option("--profile", "profiles", multiple=True, metavar="CANONICAL",
               help="Also validate FHIR resources against this profile (canonical[|version]); repeatable.")
+@click.option("--state", "state_db", type=click.Path(dir_okay=False),
+              help="SQLite file of received messages: duplicates and acknowledgements are checked against it and "
+                   "recorded (MedCom FHIR).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal, many files).")
 def check(paths: tuple[str, ...], standard: str | None, fmt: str, output: str | None, fail_on: str,
           quiet: bool, jobs: int, include: tuple[str, ...], exclude: tuple[str, ...], max_size: int,
           max_depth: int, schema_dir: str | None, correlate_dir: str | None, igs: tuple[str, ...],
-          profiles: tuple[str, ...], progress: bool | None) -> None:
+          profiles: tuple[str, ...], state_db: str | None, progress: bool | None) -> None:
     """Validate payload files, directories (recursively) or - for standard input."""
     if standard:
         try:
@@ -164,6 +167,8 @@ def check(paths: tuple[str, ...], standard: str | None, fmt: str, output: str | 
         extra["ig"] = [str(Path(p).resolve()) for p in igs]
     if profiles:
         extra["profile"] = list(profiles)
+    if state_db:
+        extra["state"] = str(Path(state_db).resolve())
     options = Options(schema_dir=schema_dir, extra=extra)
     limits = Limits(max_bytes=max_size, max_json_depth=max_depth)
     stdin = sys.stdin.buffer.read(max_size + 1) if "-" in files else None

@@ -37,3 +37,16 @@ __all__ = [
 from .oioxml import invalid_letters, letters  # noqa: E402  (MedCom OIOXML letters from the bundled models)
 
 __all__ += ["invalid_letters", "letters"]
+
+# MedCom FHIR messages: CareCommunication, HospitalNotification, Acknowledgement
+from .medcom_fhir import (
+    MEDCOM_OPERATORS,
+    acknowledgements,
+    care_communications,
+    hospital_notifications,
+    invalid_medcom_messages,
+    medcom_messages,
+)
+
+__all__ += ["MEDCOM_OPERATORS", "acknowledgements", "care_communications", "hospital_notifications",
+            "invalid_medcom_messages", "medcom_messages"]
