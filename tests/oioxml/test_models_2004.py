@@ -1,0 +1,294 @@
+"""The OIOXML model of namespace 2004-06-01 (``profiles/oioxml/2004-06-01.yaml``).
+
+The model loads and compiles to an XSD; its letters carry the version codes of 2005-08-07 with the
+differences of the older namespace. Every example letter of the namespace (chosen by its root
+namespace: the file names share version codes with 2005-08-07) validates against our generated
+schema. When MedCom's official schemas are at hand (``<repo>/../shared/oracle``), the examples
+validate against them too, and simple mutations of each example (an element dropped or repeated up
+to and past its upper bound, a leaf given a value outside its type) get the same verdict from both
+schemas. The receipts among the examples answer example letters.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from dkhealth_conformance.xmlmodel.loader import load_schema
+from dkhealth_conformance.xmlmodel.model import ComplexType, Element, Group
+from dkhealth_conformance.xmlmodel.xsd import compiled
+
+REPO = Path(__file__).resolve().parents[2]
+MODELS = REPO / "profiles" / "oioxml"
+EXAMPLES = REPO / "examples" / "medcom-oioxml"
+OFFICIAL = REPO.parent / "shared" / "oracle" / "medcom-oioxml-xsd" / "2004" / "06" / "01" / "EMessage.xsd"
+KEY = "2004-06-01"
+NS = "http://rep.oio.dk/medcom.dk/xml/schemas/2004/06/01/"
+
+#: letter element -> (TypeCode, VersionCode, receipt)
+LETTERS = {
+    "ClinicalEmail": ("XDIS91", "XD9133L", False),
+    "DischargeLetter": ("XDIS01", "XD0133L", False),
+    "OutPatientDischargeLetter": ("XDIS02", "XD0233L", False),
+    "CasualtyWardLetter": ("XDIS03", "XD0333L", False),
+    "NotificationOfDischarge": ("XDIS17", "XD1730C", False),
+    "NotificationOfAdmission": ("XDIS20", "XD2030C", False),
+    "HospitalReferral": ("XREF01", "XH0130R", False),
+    "LaboratoryReport": ("XRPT01", "XR0130K", False),
+    "LaboratoryRequest": ("XREQ01", "XQ0130K", False),
+    "NegativeVansReceipt": ("XCTL01", "XC0130Q", True),
+    "NegativeReceipt": ("XCTL02", "XC0230Q", True),
+    "PositiveReceipt": ("XCTL03", "XC0330Q", True),
+    "BinaryLetter": ("XBIN01", "XB0130X", False),
+}
+#: upper bounds worth probing when an element repeats (the schemas' maxOccurs values and one past)
+BOUNDS = (2, 3, 4, 5, 6, 9, 10, 11, 20, 21, 50, 51, 90, 91, 99, 100)
+
+
+def _namespace(path: Path) -> str | None:
+    return etree.QName(etree.parse(str(path)).getroot()).namespace
+
+
+def _examples() -> list[Path]:
+    """Example files named after a letter of this model and in this namespace."""
+    found = set()
+    for type_code, version_code, _ in LETTERS.values():
+        found.update(EXAMPLES.glob(f"{type_code.lower()}-{version_code}-*.xml"))
+    return sorted(path for path in found if _namespace(path) == NS)
+
+
+CASES = _examples()
+IDS = [path.name for path in CASES]
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_schema(MODELS, KEY)
+
+
+@pytest.fixture(scope="module")
+def ours(model) -> etree.XMLSchema:
+    return compiled(model)
+
+
+@pytest.fixture(scope="module")
+def official() -> etree.XMLSchema:
+    if not OFFICIAL.exists():
+        pytest.skip(f"MedCom's official schemas are not available ({OFFICIAL.parent})")
+    return etree.XMLSchema(etree.parse(str(OFFICIAL)))
+
+
+def _error(schema: etree.XMLSchema) -> str:
+    return str(schema.error_log.last_error)
+
+
+def _child(content: ComplexType, name: str) -> Element:
+    """The element particle ``name`` directly in ``content`` (not inside a group)."""
+    return next(p for p in content.particles if isinstance(p, Element) and p.name == name)
+
+
+def _names(content: ComplexType) -> list[str]:
+    names = []
+    for particle in content.particles:
+        if isinstance(particle, Element):
+            names.append(particle.name)
+        elif isinstance(particle, Group):
+            names += [p.name for p in particle.particles if isinstance(p, Element)]
+    return names
+
+
+# -- the model --------------------------------------------------------------------------------------
+def test_model_letters(model) -> None:
+    assert model.namespace == NS
+    assert model.local_elements
+    assert set(model.letters) == set(LETTERS)
+    for element, (type_code, version_code, receipt) in LETTERS.items():
+        letter = model.letters[element]
+        assert (letter.type_code, letter.version_code, letter.receipt) == (type_code, version_code, receipt)
+        assert letter.title and letter.title != element
+
+
+def test_status_codes(model) -> None:
+    assert model.letters["NotificationOfDischarge"].status_codes == ("nytbrev", "rettetbrev", "annulleretbrev")
+    assert model.letters["BinaryLetter"].status_codes == ("nytbrev",)
+    assert model.letters["HospitalReferral"].status_codes == ("nytbrev", "rettetbrev")
+    for element in ("LaboratoryReport", "LaboratoryRequest", "PositiveReceipt", "NegativeVansReceipt"):
+        assert model.letters[element].status_codes == ()
+
+
+def test_what_2004_has_differently_from_2005(model) -> None:
+    later = load_schema(MODELS, "2005-08-07")
+    assert "sorkode" not in model.simple["IdentifierCodeType"].enumeration
+    assert "sorkode" in later.simple["IdentifierCodeType"].enumeration
+    assert "plo" not in model.simple["ObjectExtensionCodeType"].enumeration
+    # a receipt names the original version from a closed list
+    original_codes = model.simple["OriginalVersionCodeType"].enumeration
+    assert {"XD9133L", "XH0130R", "H0130R", "XR0130K"} <= set(original_codes)
+    assert "XD9134L" not in original_codes and not later.simple["OriginalVersionCodeType"].enumeration
+    referral = model.letters["HospitalReferral"].content
+    patient = _child(referral, "Patient").type
+    assert "EmailIdentifier" not in _names(model.complex[patient])
+    assert _child(model.complex[patient], "TelephoneSubscriberIdentifier").max == 2
+    sender = model.complex[_child(referral, "Sender").type]
+    assert _names(sender)[-1] == "Referrer"
+    notification = model.complex[_child(model.letters["NotificationOfDischarge"].content, "Sender").type]
+    assert _child(notification, "AnswerTo").min == 1
+    binary = model.complex[_child(model.letters["BinaryLetter"].content, "Sender").type]
+    assert _child(binary, "SuburbName").min == 1
+
+
+def test_compiles(ours) -> None:
+    assert isinstance(ours, etree.XMLSchema)
+
+
+def test_gepj_elements_are_not_modelled(ours) -> None:
+    """The official Emessage of this namespace allows an optional GEPJ_Elements (a GEPKA journal
+    package of another namespace) after each letter; the model format cannot state it, so our
+    schema rejects it (a known limit of the model)."""
+    tree = etree.parse(str(EXAMPLES / "xdis91-XD9133L-2004-06-01-minimal.xml"))
+    assert ours.validate(tree)
+    tree.getroot().insert(2, etree.Element(f"{{{NS}}}GEPJ_Elements"))
+    assert not ours.validate(tree)
+
+
+# -- the examples -----------------------------------------------------------------------------------
+def test_every_letter_has_minimal_and_full_examples() -> None:
+    names = [path.name for path in CASES]
+    for type_code, version_code, _ in LETTERS.values():
+        for variant in ("minimal", "full"):
+            assert f"{type_code.lower()}-{version_code}-{KEY}-{variant}.xml" in names
+
+
+def test_examples_encodings() -> None:
+    """Each example decodes with the encoding it declares; a third or more store their Danish
+    letters in a single-byte encoding (windows-1252 or ISO-8859-1), as many senders do."""
+    single_byte = 0
+    for path in CASES:
+        data = path.read_bytes()
+        encoding = etree.parse(str(path)).docinfo.encoding
+        data.decode(encoding)
+        if encoding.lower() in ("windows-1252", "iso-8859-1") and not data.isascii():
+            single_byte += 1
+            with pytest.raises(UnicodeDecodeError):
+                data.decode("utf-8")
+    assert single_byte * 3 >= len(CASES)
+
+
+def test_examples_have_unique_identifiers() -> None:
+    letters, envelopes = [], []
+    for path in CASES:
+        root = etree.parse(str(path)).getroot()
+        envelopes.append(root.findtext(f"{{{NS}}}Envelope/{{{NS}}}Identifier"))
+        letters += [el.text for el in root.iterfind(f"*/{{{NS}}}Letter/{{{NS}}}Identifier")]
+    assert len(set(letters)) == len(letters)
+    assert len(set(envelopes)) == len(envelopes)
+
+
+@pytest.mark.parametrize("path", CASES, ids=IDS)
+def test_example_valid_against_model(path: Path, ours) -> None:
+    assert ours.validate(etree.parse(str(path))), _error(ours)
+
+
+@pytest.mark.parametrize("path", CASES, ids=IDS)
+def test_example_valid_against_official(path: Path, official) -> None:
+    assert official.validate(etree.parse(str(path))), _error(official)
+
+
+# -- mutations: both schemas must judge alike ------------------------------------------------------
+def _elements(root: etree._Element) -> list[etree._Element]:
+    return [e for e in root.iter() if e is not root and isinstance(e.tag, str)]
+
+
+def _groups(tree: etree._ElementTree) -> list[int]:
+    """Index (in document order) of the first element of each run of equally named siblings."""
+    first: dict[tuple[int, str], int] = {}
+    for index, element in enumerate(_elements(tree.getroot())):
+        first.setdefault((id(element.getparent()), element.tag), index)
+    return sorted(first.values())
+
+
+def _mutants(tree: etree._ElementTree) -> Iterator[tuple[str, etree._ElementTree]]:
+    for index in _groups(tree):
+        copied = copy.deepcopy(tree)
+        target = _elements(copied.getroot())[index]
+        label = copied.getpath(target)
+        target.getparent().remove(target)
+        yield f"drop {label}", copied
+        if len(target) == 0 and (target.text or "").strip():
+            for value in ("ugyldig værdi " + "x" * 1100, ""):
+                copied = copy.deepcopy(tree)
+                target = _elements(copied.getroot())[index]
+                target.text = value
+                yield f"value {label} ({len(value)} chars)", copied
+
+
+def _repeated(tree: etree._ElementTree, index: int, count: int) -> etree._ElementTree:
+    copied = copy.deepcopy(tree)
+    target = _elements(copied.getroot())[index]
+    siblings = [s for s in target.getparent() if s.tag == target.tag]
+    for _ in range(count - len(siblings)):
+        siblings[-1].addnext(copy.deepcopy(siblings[-1]))
+    return copied
+
+
+@pytest.mark.parametrize("path", CASES, ids=IDS)
+def test_mutations_judged_alike(path: Path, ours, official) -> None:
+    tree = etree.parse(str(path))
+    disagreements = []
+    for label, mutant in _mutants(tree):
+        verdicts = ours.validate(mutant), official.validate(mutant)
+        if verdicts[0] != verdicts[1]:
+            disagreements.append(f"{label}: ours={verdicts[0]} official={verdicts[1]}")
+    for index in _groups(tree):
+        target = _elements(tree.getroot())[index]
+        present = sum(1 for s in target.getparent() if s.tag == target.tag)
+        label = tree.getpath(target)
+        for count in [present + 1, *(b for b in BOUNDS if b > present + 1)]:
+            mutant = _repeated(tree, index, count)
+            verdicts = ours.validate(mutant), official.validate(mutant)
+            if verdicts[0] != verdicts[1]:
+                disagreements.append(f"{label} x{count}: ours={verdicts[0]} official={verdicts[1]}")
+            if not verdicts[1]:
+                break  # past the upper bound: more repetitions say nothing new
+    assert not disagreements, "\n".join(disagreements[:20])
+
+
+# -- receipts answer letters ------------------------------------------------------------------------
+def _root(name: str) -> etree._Element:
+    return etree.parse(str(EXAMPLES / name)).getroot()
+
+
+def _q(*names: str) -> str:
+    return "/".join(f"{{{NS}}}{n}" for n in names)
+
+
+@pytest.mark.parametrize(
+    ("receipt_file", "letter_file"),
+    [("xctl03-XC0330Q-2004-06-01-full.xml", "xdis01-XD0133L-2004-06-01-full.xml"),
+     ("xctl02-XC0230Q-2004-06-01-full.xml", "xref01-XH0130R-2004-06-01-full.xml"),
+     ("xctl01-XC0130Q-2004-06-01-full.xml", "xrpt01-XR0130K-2004-06-01-minimal.xml")],
+)
+def test_receipt_answers_letter(receipt_file: str, letter_file: str) -> None:
+    receipt_root, letter_root = _root(receipt_file), _root(letter_file)
+    receipt, letter = receipt_root[1], letter_root[1]
+    original = receipt.find(_q("OriginalEmessage"))
+    assert original.findtext(_q("OriginalEnvelopeIdentifier")) == letter_root.findtext(_q("Envelope", "Identifier"))
+    sender_gln = letter.findtext(_q("Sender", "EANIdentifier"))
+    receiver_gln = letter.findtext(_q("Receiver", "EANIdentifier"))
+    assert original.findtext(_q("OriginalSender", "EANIdentifier")) == sender_gln
+    assert original.findtext(_q("OriginalReceiver", "EANIdentifier")) == receiver_gln
+    # the receipt goes back to the letter's sender (a VANS receipt comes from the network itself)
+    assert receipt.findtext(_q("Receiver", "EANIdentifier")) == sender_gln
+    if receipt.tag != f"{{{NS}}}NegativeVansReceipt":
+        assert receipt.findtext(_q("Sender", "EANIdentifier")) == receiver_gln
+    answered = [
+        (o.findtext(_q("OriginalLetterIdentifier")), o.findtext(_q("OriginalVersionCode")))
+        for o in original.iterfind(_q("OriginalLetter"))
+    ]
+    assert answered == [(letter.findtext(_q("Letter", "Identifier")), letter.findtext(_q("Letter", "VersionCode")))]
+    negative = receipt.tag != f"{{{NS}}}PositiveReceipt"
+    assert (original.find(_q("RefuseCode")) is not None) == negative
