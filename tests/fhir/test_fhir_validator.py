@@ -359,7 +359,7 @@ INVARIANT_CASES: list[tuple[str, Any, list[tuple[str, str]]]] = [
                                                                "meta": {"security": [{"code": "R"}]}}]),
      [("fhir.invariant", "Patient")]),
     ("ref-1 dangling local reference", _with(PATIENT, managingOrganization={"reference": "#o2"}),
-     [("fhir.invariant", "Patient.managingOrganization")]),
+     [("fhir.invariant", "Patient.managingOrganization"), ("fhir.invariant", "Patient")]),  # and dom-3
     ("ctm-1 resolve() through contained", {
         "resourceType": "CareTeam", "text": PATIENT["text"],
         "contained": [{"resourceType": "RelatedPerson", "id": "r1", "patient": {"reference": "Patient/p"}},

@@ -350,3 +350,54 @@ EXTENSION_UNKNOWN = _R(
     "loaded, its content is not checked. Load the package that defines it.",
     example='"extension": [{"url": "http://example.org/unknown", "valueString": "x"}]',
 )
+EXTENSION_CONTEXT = _R(
+    "fhir.extension.context", ERROR, "Extension used where its definition does not allow it",
+    issue_type="structure",
+    source="FHIR R4 StructureDefinition.context (http://hl7.org/fhir/R4/defining-extensions.html#context)",
+    rationale="An extension definition names the elements it may appear on (its context); used "
+    "elsewhere, the receiver cannot interpret it as its author meant.",
+    example='{"resourceType": "Observation", "extension": [{"url": '
+    '"http://hl7.org/fhir/StructureDefinition/patient-birthPlace", "valueAddress": {"city": "Aarhus"}}], ...}',
+)
+
+# ----------------------------------------------------------------------- references (profiles)
+
+REFERENCE_TARGET_PROFILE = _R(
+    "fhir.reference.target-profile", ERROR, "The referenced resource does not conform to a target profile",
+    issue_type="structure",
+    source="FHIR R4 ElementDefinition.type.targetProfile (http://hl7.org/fhir/R4/elementdefinition.html)",
+    rationale="When a profile constrains a Reference to target profiles (a MedCom patient, an "
+    "organization with a SOR identifier), the resource the reference resolves to inside the payload "
+    "must conform to at least one of them, not merely have the right type.",
+    example='MessageHeader.sender pointing to an Organization entry without the SOR identifier the '
+    'target profile requires',
+)
+REFERENCE_AGGREGATION = _R(
+    "fhir.reference.aggregation", ERROR, "The reference is not of a kind the element's aggregation allows",
+    issue_type="structure",
+    source="FHIR R4 ElementDefinition.type.aggregation "
+    "(http://hl7.org/fhir/R4/valueset-resource-aggregation-mode.html)",
+    rationale="aggregation says how a referenced resource travels with the reference: contained (#id), "
+    "bundled (an entry of the same Bundle) or referenced (anywhere). A profile that says bundled "
+    "requires the target in the message itself.",
+    example='MessageHeader.focus (aggregation bundled) with a reference no Bundle entry has',
+)
+
+# ---------------------------------------------------------------------------------- slicing order
+
+SLICE_ORDER = _R(
+    "fhir.slicing.ordered", ERROR, "Slices out of the order the slicing requires",
+    issue_type="structure",
+    source="FHIR R4 ElementDefinition.slicing.ordered (http://hl7.org/fhir/R4/profiling.html#slicing)",
+    rationale="With ordered slicing, repetitions appear in the order in which the slices are defined; "
+    "a receiver may rely on it.",
+    example="a component of the second slice before one of the first",
+)
+SLICE_OPEN_AT_END = _R(
+    "fhir.slicing.open-at-end", ERROR, "Repetitions outside the slices before the last slice (openAtEnd)",
+    issue_type="structure",
+    source="FHIR R4 ElementDefinition.slicing.rules openAtEnd (http://hl7.org/fhir/R4/profiling.html#slicing)",
+    rationale="With the rule openAtEnd, repetitions that belong to no slice are allowed only after all "
+    "the sliced ones.",
+    example="an unmatched identifier followed by one of a defined slice",
+)

@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from ..report import Issue, Severity
@@ -32,6 +33,8 @@ _BOOLEAN = frozenset({"boolean"})
 _INTEGERS = {"integer": _INT32[0], "positiveInt": 1, "unsignedInt": 0}
 _NUMBERS = frozenset({"decimal", *_INTEGERS})
 _MAX_STRING = 1024 * 1024
+#: significant digits of a decimal that implementations must keep (FHIR R4 datatypes: decimal)
+_DECIMAL_DIGITS = 18
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 def _rx(pattern: str) -> re.Pattern[str]:
@@ -91,6 +94,10 @@ class Node:
     target_profiles: list[str] = field(default_factory=list)
     #: invariants evaluated with FHIRPath: (key, severity, human, expression)
     constraints: list[tuple[str, str, str, str]] = field(default_factory=list)
+    #: invariants evaluated natively: (key, severity, human)
+    natives: list[tuple[str, str, str]] = field(default_factory=list)
+    #: aggregation modes of a Reference element (contained, referenced, bundled); empty: any
+    aggregation: frozenset[str] = frozenset()
 
     def index_children(self) -> None:
         for child in self.children:
@@ -126,6 +133,10 @@ class TypeTree:
         self.url = str(sd.get("url"))
         self.kind = sd.get("kind")
         self.type = str(sd.get("type"))
+        self.base = sd.get("baseDefinition")
+        #: where an extension definition may be used: (context type, expression)
+        self.context = [(str(c.get("type")), str(c.get("expression"))) for c in sd.get("context") or []
+                        if isinstance(c, dict)]
         self.nodes: dict[str, Node] = {}  # by element id (the path, outside slices)
         root: Node | None = None
         for element in sd["snapshot"]["element"]:
@@ -153,10 +164,75 @@ class TypeTree:
             node.index_children()
 
 
-#: invariants not evaluated with FHIRPath: ele-1 (empty elements) and ext-1 are checked natively;
-#: dom-3 (fhirpathpy cannot evaluate its R4 text), txt-1/txt-2 (XHTML checks) and que-7
-#: (fhirpathpy's `is Boolean` on a choice value disagrees with the specification) are not checked
-_NATIVE_INVARIANTS = frozenset({"ele-1", "ext-1", "dom-3", "txt-1", "txt-2", "que-7"})
+#: invariants not evaluated with FHIRPath: ele-1 (empty elements), ext-1, txt-1/txt-2 (XHTML) are
+#: checked where the element is; dom-2..dom-6, ref-1 and que-7 by the functions in _NATIVE (faster,
+#: and fhirpathpy cannot evaluate the R4 text of dom-3 and disagrees with the specification on que-7)
+_NATIVE_INVARIANTS = frozenset({"ele-1", "ext-1", "txt-1", "txt-2"})
+
+
+def _strings(obj: Any, out: set[str]) -> set[str]:
+    """Every string value inside a JSON value (for dom-3: references, canonicals, uris, urls)."""
+    if isinstance(obj, str):
+        out.add(obj)
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            _strings(v, out)
+    elif isinstance(obj, list):
+        for v in obj:
+            _strings(v, out)
+    return out
+
+
+def _contained(resource: Any) -> list[dict[str, Any]]:
+    items = resource.get("contained") if isinstance(resource, dict) else None
+    return [c for c in items if isinstance(c, dict)] if isinstance(items, list) else []
+
+
+def _meta_of(resource: dict[str, Any]) -> dict[str, Any]:
+    meta = resource.get("meta")
+    return meta if isinstance(meta, dict) else {}
+
+
+def _dom3(resource: Any, root: Any) -> bool:
+    """dom-3: each contained resource is referenced from elsewhere in the resource (any reference,
+    canonical, uri or url value ``#id``) or refers to its container (``#``)."""
+    contained = [c for c in _contained(resource) if isinstance(c.get("id"), str)]
+    if not contained:
+        return True
+    values = _strings(resource, set())
+    return all("#" + c["id"] in values or "#" in _strings(c, set()) for c in contained)
+
+
+def _ref1(reference: Any, root: Any) -> bool:
+    """ref-1: a local reference (``#id``) names a contained resource of the root resource."""
+    ref = reference.get("reference") if isinstance(reference, dict) else None
+    if not isinstance(ref, str) or not ref.startswith("#") or len(ref) == 1:
+        return True
+    return any(c.get("id") == ref[1:] for c in _contained(root))
+
+
+#: natively evaluated invariants: key -> (focus, root resource) -> holds
+_NATIVE: dict[str, Any] = {
+    "dom-2": lambda r, root: not any(c.get("contained") is not None for c in _contained(r)),
+    "dom-3": _dom3,
+    "dom-4": lambda r, root: not any("versionId" in _meta_of(c) or "lastUpdated" in _meta_of(c)
+                                     for c in _contained(r)),
+    "dom-5": lambda r, root: not any(_meta_of(c).get("security") for c in _contained(r)),
+    "dom-6": lambda r, root: isinstance(r.get("text"), dict) and r["text"].get("div") is not None,
+    "ref-1": _ref1,
+    "que-7": lambda w, root: not isinstance(w, dict) or w.get("operator") != "exists" or "answerBoolean" in w,
+}
+#: the R4 texts of the native invariants: a profile that gives a key another expression is
+#: evaluated with FHIRPath
+_NATIVE_EXPRESSIONS = {
+    "dom-2": "contained.contained.empty()",
+    "dom-4": "contained.meta.versionId.empty() and contained.meta.lastUpdated.empty()",
+    "dom-5": "contained.meta.security.empty()",
+    "dom-6": "text.`div`.exists()",
+    "ref-1": "reference.startsWith('#').not() or (reference.substring(1).trace('url') in "
+             "%rootResource.contained.id.trace('ids'))",
+    "que-7": "operator = 'exists' implies (answer is Boolean)",
+}
 
 
 def _compile(element: dict[str, Any]) -> Node:
@@ -181,8 +257,13 @@ def _compile(element: dict[str, Any]) -> Node:
     node.target_profiles = [str(u) for t in types for u in t.get("targetProfile") or []]
     for c in element.get("constraint") or []:
         key, expression = c.get("key"), c.get("expression")
-        if isinstance(key, str) and isinstance(expression, str) and key not in _NATIVE_INVARIANTS:
+        if not isinstance(key, str) or key in _NATIVE_INVARIANTS:
+            continue
+        if key in _NATIVE and expression == _NATIVE_EXPRESSIONS.get(key, expression):
+            node.natives.append((key, str(c.get("severity", "error")), str(c.get("human", ""))))
+        elif isinstance(expression, str):
             node.constraints.append((key, str(c.get("severity", "error")), str(c.get("human", "")), expression))
+    node.aggregation = frozenset(str(a) for t in types for a in t.get("aggregation") or [])
     binding = element.get("binding") or {}
     if isinstance(binding.get("valueSet"), str) and binding.get("strength"):
         node.binding = (str(binding["strength"]), str(binding["valueSet"]))
@@ -207,6 +288,11 @@ class FhirValidator:
         self._fhirpath: dict[str, Any] = {}  # compiled invariants by expression (None: not compilable)
         self._containers: list[dict[str, Any]] = []  # the resources being walked, outermost first
         self._bundles: list[dict[str, dict[str, Any]]] = []  # fullUrl and Type/id -> entry resource
+        #: the objects being walked, innermost last: (definition path, type, value, definition path
+        #: of the root of the tree its children come from, path in the definition of its type)
+        self._where: list[tuple[str, str, Any, str, str]] = []
+        self._ancestry: dict[str, tuple[str, ...]] = {}
+        self._conforms: dict[tuple[int, str], bool] = {}  # (id of a resource, profile) -> conforms
         self._fhirpath_options: dict[str, Any] = {
             "userInvocationTable": {
                 "hasValue": {"fn": _has_value, "arity": {0: []}},
@@ -235,6 +321,7 @@ class FhirValidator:
     def iter_issues(self, resource: Any, path: str | None = None, profiles: Sequence[str] = ()) -> Iterator[Issue]:
         seen: set[tuple[str, str, str]] = set()
         self._noted = set()
+        self._conforms = {}
         for issue in self._resource(resource, path, tuple(profiles)):
             key = (issue.rule_id, issue.location.path, issue.message)
             if key not in seen:  # several profiles can find the same problem
@@ -245,7 +332,7 @@ class FhirValidator:
         """Issues of a FHIR JSON text, with the line and column of each located issue."""
         from .positions import json_positions
 
-        resource = json.loads(text)
+        resource = json.loads(text, parse_float=Decimal)  # decimals exactly as written (precision kept)
         positions: dict[str, tuple[int, int | None]] = dict(json_positions(text))
         positions["(resource)"] = (1, 1)
         return [_placed(issue, positions) for issue in self.iter_issues(resource, None, profiles)]
@@ -255,7 +342,7 @@ class FhirValidator:
         so the same content gives the same issues), with the line of each located issue."""
         from .xmlconv import XmlConversionError, XmlToJson
 
-        converter = XmlToJson(self.defs, strict=False)
+        converter = XmlToJson(self.defs, strict=False, decimal=_xml_decimal)
         try:
             resource = converter.convert(data.encode("utf-8") if isinstance(data, str) else data)
         except XmlConversionError as exc:
@@ -268,7 +355,8 @@ class FhirValidator:
 
     # ---------------------------------------------------------------------------- walking
 
-    def _resource(self, obj: Any, path: str | None, profiles: Sequence[str] = ()) -> Iterator[Issue]:
+    def _resource(self, obj: Any, path: str | None, profiles: Sequence[str] = (), only_profiles: bool = False
+                  ) -> Iterator[Issue]:
         where = path or "(resource)"
         if not isinstance(obj, dict):
             yield R.JSON_TYPE.issue(f"a resource must be a JSON object, not {_json_kind(obj)}", where)
@@ -284,7 +372,8 @@ class FhirValidator:
         here = path or rtype
         walks: list[TypeTree] = []
         claimed = (obj.get("meta") or {}).get("profile") if isinstance(obj.get("meta"), dict) else None
-        wanted = [(url, f"{here}.meta.profile[{i}]") for i, url in enumerate(claimed or []) if isinstance(url, str)]
+        wanted = [] if only_profiles else [
+            (url, f"{here}.meta.profile[{i}]") for i, url in enumerate(claimed or []) if isinstance(url, str)]
         wanted += [(url, here) for url in profiles]
         for url, where_claimed in wanted:
             if url.partition("|")[0] == tree.url:
@@ -298,6 +387,7 @@ class FhirValidator:
             elif profile not in walks:
                 walks.append(profile)
         self._containers.append(obj)
+        self._where.append((rtype, rtype, obj, rtype, rtype))
         if rtype == "Bundle":
             self._bundles.append(_bundle_index(obj))
         try:
@@ -306,6 +396,7 @@ class FhirValidator:
                 yield from self._invariants(walk.root, obj, rtype, here)
         finally:
             self._containers.pop()
+            self._where.pop()
             if rtype == "Bundle":
                 self._bundles.pop()
 
@@ -418,17 +509,31 @@ class FhirValidator:
         element when it belongs to none); then slice cardinality and closed slicing."""
         counts = {id(sl): 0 for sl in node.slices}
         rules = (node.slicing or {}).get("rules", "open")
+        ordered = (node.slicing or {}).get("ordered") is True
         key = path.rsplit(".", 1)[-1]
+        last, unmatched_at = -1, None  # the highest slice seen so far; the first item in no slice
         for i, item in enumerate(values):
             here = path if single else f"{path}[{i}]"
             m = metas[i] if i < len(metas) else None
             target = self._slice_of(item, key, node, code, tree) if item is not None else None
             if target is not None:
                 counts[id(target)] += 1
+                position = node.slices.index(target)
+                if ordered and position < last:
+                    yield R.SLICE_ORDER.issue(
+                        f"{key}:{target.slice_name} comes after {key}:{node.slices[last].slice_name}; the slicing "
+                        "is ordered", here)
+                last = max(last, position)
+                if rules == "openAtEnd" and unmatched_at is not None:
+                    yield R.SLICE_OPEN_AT_END.issue(
+                        f"{key}:{target.slice_name} comes after {key}[{unmatched_at}], which is in no slice; "
+                        "the slicing is openAtEnd", here)
             elif rules == "closed" and item is not None:
                 yield R.SLICE_UNMATCHED.issue(
                     f"{key} matches none of the slices {', '.join(str(sl.slice_name) for sl in node.slices)} "
                     "and the slicing is closed", here)
+            elif item is not None and unmatched_at is None:
+                unmatched_at = i
             yield from self._item(item, m, target or node, code, tree, here, primitive)
         shown = node.name + ("[x]" if node.choice else "")
         for sl in node.slices:
@@ -479,7 +584,7 @@ class FhirValidator:
             return not ((target.min > 0 and not present) or (target.max == 0 and present))
         if kind == "type":
             wanted = {code for t in targets for code in t.types}
-            return any(isinstance(v, dict) and v.get("resourceType") in wanted for v in _values_at(item, dpath))
+            return any(typed in wanted for typed in _types_at(item, dpath))
         if kind == "profile":
             for url in (u for t in targets for u in t.type_profiles):
                 profiled = self.tree(url)
@@ -488,8 +593,8 @@ class FhirValidator:
                 for v in _values_at(item, dpath):
                     noted = set(self._noted)
                     try:
-                        if isinstance(v, dict) and not any(i.severity.at_least(Severity.ERROR)
-                                                           for i in self._object(v, profiled.root, profiled, "x")):
+                        if isinstance(v, dict) and not any(i.severity.at_least(Severity.ERROR) for i in list(
+                                self._object(v, profiled.root, profiled, "x"))):  # list: run the walk to its end
                             return True
                     finally:
                         self._noted = noted
@@ -533,7 +638,12 @@ class FhirValidator:
             else:
                 sub = self.tree(code) if code else None
                 if sub is not None:
-                    yield from self._object(meta, sub.root, sub, path, primitive_meta=True)
+                    full = self._definition_path(node.path, tree)
+                    self._where.append((full, str(code), None, full, node.path))
+                    try:
+                        yield from self._object(meta, sub.root, sub, path, primitive_meta=True)
+                    finally:
+                        self._where.pop()
         if value is None:
             if meta is None:
                 yield R.NULL.issue("null is not a value", path)
@@ -596,8 +706,17 @@ class FhirValidator:
             elif definition is None:
                 yield R.EXTENSION_UNKNOWN.issue(f"extension {url} is not loaded, so its content is not checked",
                                                 path)
+        if code == "Extension" and target is not None and target[1].context and target[0] is target[1].root:
+            yield from self._extension_context(target[1], path)
         if target is not None:
-            yield from self._object(value, target[0], target[1], path)
+            local = target[0].path if node.content_ref else node.path  # contentReference: the referenced path
+            full = self._definition_path(local, tree)
+            base = self._where[-1][3] if self._where and target[1] is tree else full
+            self._where.append((full, code, value, base, local))
+            try:
+                yield from self._object(value, target[0], target[1], path)
+            finally:
+                self._where.pop()
         if code == "Reference" and isinstance(value.get("reference"), str):
             yield from self._reference(value["reference"], node, path)
         has_value = any(k.startswith(("value", "_value")) for k in value)
@@ -613,15 +732,26 @@ class FhirValidator:
 
     def _invariants(self, node: Node, value: Any, type_path: str, path: str, primitive: bool = False
                     ) -> Iterator[Issue]:
-        if not node.constraints or not self.invariants:
+        if not self.invariants or not (node.constraints or node.natives):
+            return
+        resource = self._containers[-1] if self._containers else value
+        root = self._containers[-2] if len(self._containers) > 1 and ".contained[" in path else resource
+        contained = ".contained[" in path and path.endswith("]")
+        for key, severity, human in node.natives:
+            if key == "dom-6" and contained:
+                continue
+            if not _NATIVE[key](value, root):
+                level = Severity.WARNING if severity == "warning" else None
+                yield R.INVARIANT.issue(f"{key}: {human}", path, severity=level)
+        if not node.constraints:
             return
         from fhirpathpy.engine.nodes import ResourceNode
 
-        resource = self._containers[-1] if self._containers else value
-        root = self._containers[-2] if len(self._containers) > 1 and ".contained[" in path else resource
         context = {"resource": resource, "rootResource": root}
-        focus = value if primitive else ResourceNode.create_node(value, type_path)
-        contained = ".contained[" in path and path.endswith("]")
+        if primitive or (isinstance(value, dict) and value.get("resourceType") == type_path):
+            focus = value  # a resource as such: an expression may start with its type (Bundle.entry...)
+        else:
+            focus = ResourceNode.create_node(value, type_path)
         for key, severity, human, expression in node.constraints:
             if key == "dom-6" and contained:
                 continue  # the narrative of the container covers its contained resources
@@ -677,15 +807,93 @@ class FhirValidator:
             rtype = _literal_type(reference)
         else:
             rtype = target.get("resourceType") if isinstance(target.get("resourceType"), str) else None
+        if node.aggregation:
+            kind = "contained" if reference.startswith("#") else "bundled" if target is not None else "remote"
+            if not (kind in node.aggregation or (kind != "contained" and "referenced" in node.aggregation)):
+                where = {"contained": "a contained resource", "bundled": "an entry of the Bundle",
+                         "remote": "outside the payload (not an entry of the Bundle)"}[kind]
+                yield R.REFERENCE_AGGREGATION.issue(
+                    f"{reference} points to {where}; aggregation allows {', '.join(sorted(node.aggregation))}",
+                    f"{path}.reference")
         if rtype is None or not node.target_profiles or not self._is_resource(rtype):
             return
         allowed: set[str] = set()
+        candidates: list[TypeTree] = []
         for url in node.target_profiles:
             profile = self.tree(url)
             allowed.add(profile.type if profile is not None else url.rsplit("/", 1)[-1])
+            if profile is not None and profile.type in (rtype, "Resource"):
+                candidates.append(profile)
         if "Resource" not in allowed and rtype not in allowed:
             yield R.REFERENCE_TARGET_TYPE.issue(
                 f"{reference} is a {rtype}; allowed: {', '.join(sorted(allowed))}", f"{path}.reference")
+            return
+        if target is None or not candidates or any(p.url == _CORE_SD + p.type for p in candidates):
+            return  # not resolved, or a base type among the target profiles: the type is enough
+        if not any(self._target_conforms(target, p) for p in candidates):
+            yield R.REFERENCE_TARGET_PROFILE.issue(
+                f"{reference} does not conform to {' or '.join(p.url for p in candidates)}", f"{path}.reference")
+
+    def _target_conforms(self, target: dict[str, Any], profile: TypeTree) -> bool:
+        """Whether a resolved resource has no errors against a (constraint) profile; cached per
+        validation, and assumed while being checked (references in a cycle)."""
+        key = (id(target), profile.url)
+        if key not in self._conforms:
+            self._conforms[key] = True
+            noted, where = set(self._noted), self._where
+            self._where = []
+            try:
+                issues = list(self._resource(target, None, (profile.url,), only_profiles=True))
+                self._conforms[key] = not any(i.severity.at_least(Severity.ERROR) for i in issues)
+            finally:
+                self._noted, self._where = noted, where
+        return self._conforms[key]
+
+    def _extension_context(self, definition: TypeTree, path: str) -> Iterator[Issue]:
+        """The extension's definition allows the element it is on (StructureDefinition.context)."""
+        if not self._where:
+            return
+        full, code, value, _, local = self._where[-1]
+        contexts = definition.context + _CONTEXT_FIXES.get(definition.url, [])
+        for kind, expression in contexts:
+            if kind == "fhirpath" or "#" in expression or ("/" in expression and kind == "element"):
+                return  # not checked
+            if kind == "extension":
+                url = value.get("url") if code == "Extension" and isinstance(value, dict) else None
+                if isinstance(url, str) and url == expression.partition("|")[0]:
+                    return
+                continue
+            if expression in ("Element", full, local) or expression in self._ancestors(code) or (
+                    expression == "Resource" and self._is_resource(code)):
+                return
+            head, _, rest = expression.partition(".")
+            for candidate in (full, local):
+                chead, _, crest = candidate.partition(".")
+                if rest and rest == crest and head in self._ancestors(chead):
+                    return
+        shown = ", ".join(e for _, e in definition.context)
+        yield R.EXTENSION_CONTEXT.issue(f"extension {definition.url} is not allowed on {full} (context: {shown})",
+                                        path)
+
+    def _ancestors(self, code: str) -> tuple[str, ...]:
+        """A type and the types it specialises or constrains (Age: Age, Quantity, Element)."""
+        if code not in self._ancestry:
+            out, tree, seen = [code], self.tree(code) if code[:1].isalpha() else None, set()
+            while tree is not None and tree.base and tree.base not in seen:
+                seen.add(tree.base)
+                tree = self.tree(str(tree.base))
+                if tree is not None:
+                    out.append(tree.type)
+            self._ancestry[code] = tuple(out)
+        return self._ancestry[code]
+
+    def _definition_path(self, local: str, tree: TypeTree) -> str:
+        """The path of an element as definitions and extension contexts name it
+        (``Patient.name.period`` for the period of a Patient's name; ``local`` is its path in its
+        tree, ``HumanName.period``)."""
+        if not self._where:
+            return local
+        return self._where[-1][3] + local[len(tree.root.path):]
 
     def _fhirpath_resolve(self, inputs: list[Any]) -> list[Any]:
         from fhirpathpy.engine.nodes import ResourceNode
@@ -769,16 +977,20 @@ class FhirValidator:
                 yield R.JSON_TYPE.issue(f"expected true or false, found {_json_kind(value)}", path)
             return
         if code in _NUMBERS:
-            if isinstance(value, bool) or not isinstance(value, int | float):
+            if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
                 yield R.JSON_TYPE.issue(f"expected a number ({code}), found {_json_kind(value)}", path)
                 return
             if code == "decimal":
-                if isinstance(value, float) and not math.isfinite(value):
+                if not (value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)):
                     yield R.PRIMITIVE_DECIMAL.issue(f"{value} is not a finite decimal", path)
+                elif isinstance(value, Decimal) and len(value.as_tuple().digits) > _DECIMAL_DIGITS:
+                    yield R.PRIMITIVE_DECIMAL.issue(
+                        f"{value} has {len(value.as_tuple().digits)} significant digits; receivers are only "
+                        f"required to keep {_DECIMAL_DIGITS}", path, severity=Severity.WARNING)
                 return
             low = _INTEGERS[code]
-            if isinstance(value, float):
-                yield R.PRIMITIVE_INTEGER.issue(f"{value} is not an integer", path)
+            if isinstance(value, float | Decimal):  # a fraction or an exponent: 1.0 and 1e2 are not integers
+                yield R.PRIMITIVE_INTEGER.issue(f"{value} is not an integer (no decimal point or exponent)", path)
             elif not low <= value <= _INT32[1]:
                 yield R.PRIMITIVE_INTEGER.issue(
                     f"{value} is outside the range of {code} ({low} to {_INT32[1]})", path)
@@ -863,6 +1075,16 @@ def _bundle_index(bundle: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return index
 
 
+_CORE_SD = "http://hl7.org/fhir/StructureDefinition/"
+#: contexts of core R4 extensions that the specification's own content (and the reference
+#: validator) uses beyond what their definitions say (FHIR-13328 and others)
+_CONTEXT_FIXES: dict[str, list[tuple[str, str]]] = {
+    _CORE_SD + "structuredefinition-fhir-type": [("element", "ElementDefinition.type")],
+    _CORE_SD + "regex": [("element", "ElementDefinition.type")],
+    _CORE_SD + "structuredefinition-normative-version": [("element", "Element")],
+    _CORE_SD + "capabilitystatement-expectation": [("element", "Element")],
+    _CORE_SD + "capabilitystatement-prohibited": [("element", "Element")],
+}
 _EXTENSION_CALL = re.compile(r"""extension\(['"]([^'"]+)['"]\)""")
 
 
@@ -907,9 +1129,40 @@ def _values_at(item: Any, dpath: str) -> list[Any]:
     return values
 
 
+def _types_at(item: Any, dpath: str) -> list[str]:
+    """The types of the values at a discriminator path: the resourceType of resources, the type
+    suffix of choice elements (``content`` given as ``contentAttachment``: Attachment)."""
+    segments = _path_segments(dpath)
+    *head, last = segments
+    parents = _values_at(item, ".".join(head)) if head else [item]
+    if last == "$this":
+        return [v["resourceType"] for v in parents if isinstance(v, dict) and isinstance(v.get("resourceType"), str)]
+    out: list[str] = []
+    for parent in parents:
+        if not isinstance(parent, dict):
+            continue
+        if last in parent:
+            values = parent[last] if isinstance(parent[last], list) else [parent[last]]
+            out += [v["resourceType"] for v in values if isinstance(v, dict) and isinstance(v.get("resourceType"), str)]
+            continue
+        for key in parent:
+            suffix = key[len(last):]
+            if key.startswith(last) and suffix[:1].isupper():
+                out += [suffix, suffix[:1].lower() + suffix[1:]]  # Attachment; string for String
+    return out
+
+
+def _xml_decimal(raw: str) -> Any:
+    """A decimal of FHIR XML as the JSON text reader gives it: int, or Decimal (precision kept)."""
+    raw = raw.strip()
+    return int(raw) if re.fullmatch(r"-?[0-9]+", raw) else Decimal(raw)
+
+
 def _equal(value: Any, fixed: Any) -> bool:
     if isinstance(value, bool) or isinstance(fixed, bool):
         return type(value) is type(fixed) and value == fixed
+    if isinstance(value, Decimal) and isinstance(fixed, float):
+        return value == Decimal(repr(fixed))
     return bool(value == fixed)
 
 

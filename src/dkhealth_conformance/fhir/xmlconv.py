@@ -40,6 +40,7 @@ _INTEGER = {"integer", "positiveInt", "unsignedInt", "integer64"}
 _DECIMAL = {"decimal"}
 _SYSTEM = "http://hl7.org/fhirpath/System."
 _INT_TEXT = re.compile(r"-?[0-9]+")
+_DECIMAL_TEXT = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 
 
 class XmlConversionError(PackageError):
@@ -298,6 +299,8 @@ class XmlToJson:
             try:
                 return int(raw)
             except ValueError:
+                if _DECIMAL_TEXT.fullmatch(raw.strip()):
+                    return self.decimal(raw)  # a number, but not an integer (as JSON 1.0 or 1e2 is)
                 return raw
         if code in _DECIMAL:
             try:
