@@ -404,10 +404,22 @@ def acknowledgements(draw: st.DrawFn) -> dict[str, Any]:
                           "text": _narrative(f"OperationOutcome {oo_id}"), "issue": [issue]})
         header["response"]["details"] = {"reference": f"OperationOutcome/{oo_id}"}
     resources += [original_sender.resource(), receiver.resource(),
-                  _provenance(ACK, _ACK_PROV, ids(), acked_id, _stamp(moment), acked_activity, original_sender, None),
+                  _quoted_provenance(draw, ids, acked_id, _stamp(moment), acked_activity, original_sender),
                   _provenance(ACK, _ACK_PROV, ids(), hid, _stamp(later), "acknowledgement", receiver, acked_id)]
     return _bundle(ACK, f"{ACK}/StructureDefinition/medcom-messaging-acknowledgement", ids(), _stamp(later),
                    resources)
+
+
+def _quoted_provenance(draw: st.DrawFn, ids: _Ids, acked_id: str, when: str, activity: str, org: _Org
+                       ) -> dict[str, Any]:
+    """The acknowledged message's latest Provenance, claiming that standard's Provenance profile or the
+    messaging one."""
+    if activity.endswith("-message"):
+        profile = draw(st.sampled_from((_ACK_PROV, f"{CC}/StructureDefinition/medcom-careCommunication-provenance")))
+        source = [{"role": "source", "what": {"identifier": {"value": f"urn:uuid:{ids()}"}}}]
+        return _provenance(ACK, profile, ids(), acked_id, when, activity, org, None, extra=source)
+    profile = draw(st.sampled_from((_ACK_PROV, _HN_PROV)))
+    return _provenance(ACK, profile, ids(), acked_id, when, activity, org, None)
 
 
 def medcom_messages() -> st.SearchStrategy[dict[str, Any]]:

@@ -53,6 +53,9 @@ class MessageKind:
     activities: frozenset[str]
     #: activities that start a thread (no preceding message)
     initial: frozenset[str]
+    #: packages added after the standard's own set (no dependencies): an Acknowledgement quotes the latest
+    #: Provenance of the message it acknowledges, which claims that standard's Provenance profile
+    companions: tuple[str, ...] = ()
 
     @property
     def standard(self) -> Standard:
@@ -90,6 +93,8 @@ ACKNOWLEDGEMENT = MessageKind(
     "acknowledgement-message",
     frozenset({"acknowledgement"}),
     frozenset(),
+    ("medcom.fhir.dk.hospitalnotification#3.0.2", "medcom.fhir.dk.carecommunication#5.0.4",
+     "medcom.fhir.dk.terminology#2.0.1"),
 )
 KINDS: tuple[MessageKind, ...] = (CARECOMMUNICATION, HOSPITALNOTIFICATION, ACKNOWLEDGEMENT)
 _BY_EVENT = {k.event: k for k in KINDS}
@@ -198,4 +203,8 @@ def package_order(kind: MessageKind, root: Path) -> list[tuple[str, str, Path | 
 
     package_id, _, version = kind.package.partition("#")
     visit(package_id, version)
+    for ref in kind.companions:
+        if (root / ref / "package" / "package.json").is_file() and ref not in seen:
+            seen.add(ref)
+            order.append((*ref.split("#", 1), root / ref))  # type: ignore[arg-type]
     return order
