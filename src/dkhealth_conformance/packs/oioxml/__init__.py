@@ -74,7 +74,8 @@ class OioxmlPack:
     @functools.cached_property
     def _standards(self) -> list[Standard]:
         found: dict[str, Standard] = {}
-        for schema in models().values():
+        # a VersionCode shared by several namespaces is represented by the newest of them
+        for schema in sorted(models().values(), key=lambda m: m.key, reverse=True):
             for letter in schema.letters.values():
                 standard = _standard(schema, letter)
                 found.setdefault(standard.ref, standard)

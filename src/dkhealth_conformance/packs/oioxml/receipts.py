@@ -134,7 +134,8 @@ def correlate(root: Any, index: dict[str, SentEmessage], container: str | None =
                 issues.append(R.PARTY_MISMATCH.issue(
                     f"{role} {gln} but the letters of {envelope_id} name {', '.join(sorted(expected))}",
                     location_of(_kids(original, role)[0], container)))
-        own_sender = _text(receipt, "Sender", "EANIdentifier")
+        # a negative VANS receipt comes from the VANS network itself, not from the receiver
+        own_sender = _text(receipt, "Sender", "EANIdentifier") if _local(receipt) != "NegativeVansReceipt" else None
         if own_sender and sent.receivers and own_sender not in sent.receivers:
             issues.append(R.PARTY_MISMATCH.issue(
                 f"the receipt is sent by {own_sender}, but {envelope_id} was addressed to "
