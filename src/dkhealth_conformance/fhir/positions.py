@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_right
 
 _TOKEN = re.compile(
     r'\s*(?:(?P<str>"(?:[^"\\]|\\.)*")|(?P<open>[\[{])|(?P<close>[\]}])|(?P<colon>:)|(?P<comma>,)'
@@ -29,14 +30,8 @@ def json_positions(text: str, root: str | None = None) -> dict[str, tuple[int, i
     line_starts = [0] + [nl.end() for nl in re.finditer("\n", text)]
 
     def where(offset: int) -> tuple[int, int]:
-        lo, hi = 0, len(line_starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if line_starts[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo + 1, offset - line_starts[lo] + 1
+        line = bisect_right(line_starts, offset)
+        return line, offset - line_starts[line - 1] + 1
 
     out: dict[str, tuple[int, int]] = {}
     # stack of [path, kind ('{' or '['), next index, pending key]
@@ -51,7 +46,8 @@ def json_positions(text: str, root: str | None = None) -> dict[str, tuple[int, i
         start = m.start(kind) if kind else pos
         if kind in ("open", "str", "atom"):
             if stack and stack[-1][1] == "{" and stack[-1][3] is None and kind == "str":
-                stack[-1][3] = json.loads(m.group("str"))  # a key
+                key = m.group("str")
+                stack[-1][3] = json.loads(key) if "\\" in key else key[1:-1]  # a key
                 continue
             if stack and stack[-1][1] == "[":
                 path = f"{stack[-1][0]}[{stack[-1][2]}]"

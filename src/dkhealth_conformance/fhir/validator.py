@@ -165,7 +165,7 @@ class TypeTree:
 
 
 #: invariants not evaluated with FHIRPath: ele-1 (empty elements), ext-1, txt-1/txt-2 (XHTML) are
-#: checked where the element is; dom-2..dom-6, ref-1 and que-7 by the functions in _NATIVE (faster,
+#: checked where the element is; dom-2..dom-6, ref-1, bdl-* and que-7 by the functions in _NATIVE (faster,
 #: and fhirpathpy cannot evaluate the R4 text of dom-3 and disagrees with the specification on que-7)
 _NATIVE_INVARIANTS = frozenset({"ele-1", "ext-1", "txt-1", "txt-2"})
 
@@ -211,6 +211,31 @@ def _ref1(reference: Any, root: Any) -> bool:
     return any(c.get("id") == ref[1:] for c in _contained(root))
 
 
+def _entries(bundle: dict[str, Any]) -> list[dict[str, Any]]:
+    items = bundle.get("entry")
+    return [e for e in items if isinstance(e, dict)] if isinstance(items, list) else []
+
+
+def _first_resource_type(bundle: dict[str, Any]) -> Any:
+    entries = _entries(bundle)
+    resource = entries[0].get("resource") if entries else None
+    return resource.get("resourceType") if isinstance(resource, dict) else None
+
+
+def _bdl7(bundle: dict[str, Any], root: Any) -> bool:
+    """bdl-7: fullUrl (with the resource's versionId) is unique, except in a history Bundle."""
+    if bundle.get("type") == "history":
+        return True
+    keys = []
+    for entry in _entries(bundle):
+        if entry.get("fullUrl") is None:
+            continue
+        resource = entry.get("resource")
+        version = _meta_of(resource).get("versionId", "") if isinstance(resource, dict) else ""
+        keys.append(f"{entry['fullUrl']}{version}")
+    return len(keys) == len(set(keys))
+
+
 #: natively evaluated invariants: key -> (focus, root resource) -> holds
 _NATIVE: dict[str, Any] = {
     "dom-2": lambda r, root: not any(c.get("contained") is not None for c in _contained(r)),
@@ -221,6 +246,20 @@ _NATIVE: dict[str, Any] = {
     "dom-6": lambda r, root: isinstance(r.get("text"), dict) and r["text"].get("div") is not None,
     "ref-1": _ref1,
     "que-7": lambda w, root: not isinstance(w, dict) or w.get("operator") != "exists" or "answerBoolean" in w,
+    "bdl-1": lambda b, root: "total" not in b or b.get("type") in ("searchset", "history"),
+    "bdl-2": lambda b, root: b.get("type") == "searchset" or not any("search" in e for e in _entries(b)),
+    "bdl-3": lambda b, root: all(("request" in e) == (b.get("type") in ("batch", "transaction", "history"))
+                                 for e in _entries(b)),
+    "bdl-4": lambda b, root: all(("response" in e) == (b.get("type") in ("batch-response", "transaction-response",
+                                                                          "history")) for e in _entries(b)),
+    "bdl-5": lambda e, root: any(k in e for k in ("resource", "request", "response")),
+    "bdl-7": _bdl7,
+    "bdl-8": lambda e, root: "/_history/" not in str(e.get("fullUrl", "")),
+    "bdl-9": lambda b, root: b.get("type") != "document" or (
+        isinstance(b.get("identifier"), dict) and "system" in b["identifier"] and "value" in b["identifier"]),
+    "bdl-10": lambda b, root: b.get("type") != "document" or b.get("timestamp") is not None,
+    "bdl-11": lambda b, root: b.get("type") != "document" or _first_resource_type(b) == "Composition",
+    "bdl-12": lambda b, root: b.get("type") != "message" or _first_resource_type(b) == "MessageHeader",
 }
 #: the R4 texts of the native invariants: a profile that gives a key another expression is
 #: evaluated with FHIRPath
@@ -232,6 +271,20 @@ _NATIVE_EXPRESSIONS = {
     "ref-1": "reference.startsWith('#').not() or (reference.substring(1).trace('url') in "
              "%rootResource.contained.id.trace('ids'))",
     "que-7": "operator = 'exists' implies (answer is Boolean)",
+    "bdl-1": "total.empty() or (type = 'searchset') or (type = 'history')",
+    "bdl-2": "entry.search.empty() or (type = 'searchset')",
+    "bdl-3": "entry.all(request.exists() = (%resource.type = 'batch' or %resource.type = 'transaction' or "
+             "%resource.type = 'history'))",
+    "bdl-4": "entry.all(response.exists() = (%resource.type = 'batch-response' or %resource.type = "
+             "'transaction-response' or %resource.type = 'history'))",
+    "bdl-5": "resource.exists() or request.exists() or response.exists()",
+    "bdl-7": "(type = 'history') or entry.where(fullUrl.exists()).select(fullUrl&resource.meta.versionId)"
+             ".isDistinct()",
+    "bdl-8": "fullUrl.contains('/_history/').not()",
+    "bdl-9": "type = 'document' implies (identifier.system.exists() and identifier.value.exists())",
+    "bdl-10": "type = 'document' implies (timestamp.hasValue())",
+    "bdl-11": "type = 'document' implies entry.first().resource.is(Composition)",
+    "bdl-12": "type = 'message' implies entry.first().resource.is(MessageHeader)",
 }
 
 
@@ -333,9 +386,12 @@ class FhirValidator:
         from .positions import json_positions
 
         resource = json.loads(text, parse_float=Decimal)  # decimals exactly as written (precision kept)
-        positions: dict[str, tuple[int, int | None]] = dict(json_positions(text))
+        issues = list(self.iter_issues(resource, None, profiles))
+        if not issues:
+            return issues
+        positions: dict[str, tuple[int, int | None]] = dict(json_positions(text))  # only when needed
         positions["(resource)"] = (1, 1)
-        return [_placed(issue, positions) for issue in self.iter_issues(resource, None, profiles)]
+        return [_placed(issue, positions) for issue in issues]
 
     def validate_xml(self, data: bytes | str, profiles: Sequence[str] = ()) -> list[Issue]:
         """Issues of a FHIR XML document (converted with the definitions' types to the JSON form,
