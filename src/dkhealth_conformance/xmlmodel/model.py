@@ -8,7 +8,6 @@ strategies (generation) and the documentation pages.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 UNBOUNDED = None
 
@@ -76,8 +75,8 @@ class AnyContent:
 
 #: a named type is referenced by its name (resolved through :meth:`Schema.resolve`, which allows
 #: recursive types such as formatted text); anonymous types are embedded
-Type = Union[str, SimpleType, ComplexType, AnyContent]
-Particle = Union[Element, Group]
+Type = str | SimpleType | ComplexType | AnyContent
+Particle = Element | Group
 
 
 @dataclass(frozen=True)

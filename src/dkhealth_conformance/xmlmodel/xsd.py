@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from .model import AnyContent, ComplexType, Element, Group, Particle, Schema, SimpleType, Type
+from .model import AnyContent, ComplexType, Element, Particle, Schema, SimpleType, Type
 
 XS = "http://www.w3.org/2001/XMLSchema"
 LOCAL_ELEMENTS = "Local_Elements"
@@ -53,10 +53,12 @@ class _Writer:
     def type_attr(self, node: etree._Element, type_: Type) -> None:
         if isinstance(type_, str):
             resolved = self.schema.resolve(type_)
-            is_builtin = isinstance(resolved, SimpleType) and resolved.name == resolved.base and not (
+            if isinstance(resolved, SimpleType) and resolved.name == resolved.base and not (
                 resolved.pattern or resolved.enumeration or resolved.min_length or resolved.max_length
-            )
-            node.set("type", f"xs:{resolved.base}" if is_builtin else f"t:{type_}")
+            ):
+                node.set("type", f"xs:{resolved.base}")
+            else:
+                node.set("type", f"t:{type_}")
         elif isinstance(type_, AnyContent):
             node.set("type", "xs:anyType")
         elif isinstance(type_, SimpleType):
@@ -107,7 +109,8 @@ def xsd_document(schema: Schema) -> etree._Element:
     """The generated XSD as an lxml element (namespace prefix ``t`` is the target namespace)."""
     root = _Writer(schema).write()
     # the "t:" prefix used in type attributes must be declared on the root
-    with_ns = etree.Element(root.tag, dict(root.attrib), nsmap={"xs": XS, "t": schema.namespace})
+    attributes = {str(k): str(v) for k, v in root.attrib.items()}
+    with_ns = etree.Element(root.tag, attributes, nsmap={"xs": XS, "t": schema.namespace})
     with_ns.extend(list(root))
     return with_ns
 

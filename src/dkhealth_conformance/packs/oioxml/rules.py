@@ -35,7 +35,8 @@ MISSING_ELEMENT = _R(
     issue_type="required",
 )
 UNEXPECTED_ELEMENT = _R(
-    "oioxml.structure.unexpected-element", ERROR, "An element is not allowed here (unknown, out of order or repeated too often)",
+    "oioxml.structure.unexpected-element", ERROR,
+    "An element is not allowed here (unknown, out of order or repeated too often)",
     source=SCHEMA,
     rationale="All OIOXML content models are ordered sequences: an element in the wrong place, an "
     "unknown element or one repeated beyond its maximum is rejected by MedCom's schemas.",
@@ -184,7 +185,8 @@ ORIGINAL_LETTER_DUPLICATE = _R(
     issue_type="duplicate",
 )
 UNKNOWN_ENVELOPE = _R(
-    "oioxml.receipt.unknown-envelope", ERROR, "The receipt answers an Emessage that is not among the correlated letters",
+    "oioxml.receipt.unknown-envelope", ERROR,
+    "The receipt answers an Emessage that is not among the correlated letters",
     source=RECEIPT + "; OriginalEnvelopeIdentifier = the answered Envelope/Identifier (dkconform check --correlate)",
     rationale="A receipt must refer to an Emessage the receiver actually got; an unknown envelope "
     "identifier means a mistyped reference or a receipt sent to the wrong party.",

@@ -95,11 +95,9 @@ def schema_issues(schema: etree.XMLSchema, tree: Any, container: str | None = No
     if schema.validate(tree):
         return []
     issues: list[Issue] = []
-    facet_lines: set[tuple[int, str]] = set()
-    for error in schema.error_log:
-        if error.type_name in _FACETS:
-            facet_lines.add((error.line, error.path or ""))
-    for error in schema.error_log:
+    errors: list[Any] = list(schema.error_log)  # type: ignore[call-overload]
+    facet_lines = {(e.line, e.path or "") for e in errors if e.type_name in _FACETS}
+    for error in errors:
         if error.type_name in _FOLLOW_UPS and (error.line, error.path or "") in facet_lines:
             continue
         element = _element_at(tree, error.path)
