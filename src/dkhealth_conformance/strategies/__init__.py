@@ -50,3 +50,9 @@ from .medcom_fhir import (
 
 __all__ += ["MEDCOM_OPERATORS", "acknowledgements", "care_communications", "hospital_notifications",
             "invalid_medcom_messages", "medcom_messages"]
+
+from ..fhir.strategies import message_bundles as fhir_message_bundles  # noqa: E402  (FHIR, snapshot-driven)
+from ..fhir.strategies import mutations as fhir_mutations  # noqa: E402
+from ..fhir.strategies import resources as fhir_resources  # noqa: E402
+
+__all__ += ["fhir_message_bundles", "fhir_mutations", "fhir_resources"]
