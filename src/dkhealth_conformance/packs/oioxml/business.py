@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,10 +28,13 @@ def _local(element: Any) -> str:
 
 
 def _child(element: Any, name: str) -> Any:
-    """The first child ``name`` in the element's own namespace (lxml's C-level ``find``)."""
+    """The first child ``name`` in the element's own namespace."""
     tag = element.tag
-    namespace = tag[: tag.find("}") + 1] if tag.startswith("{") else ""
-    return element.find(namespace + name)
+    wanted = tag[: tag.find("}") + 1] + name if tag.startswith("{") else name
+    for child in element:
+        if child.tag == wanted:
+            return child
+    return None
 
 
 def _text(element: Any, *names: str) -> str | None:
@@ -119,6 +123,17 @@ def _header_issues(letter_el: Any, letter: Letter, model: Schema, sent: _dt.date
     return issues
 
 
+@functools.lru_cache(maxsize=4096)
+def _identifier_check(kind: str, value: str) -> tuple[Issue, ...]:
+    """The dk.* issues of one identifier value (pure, so cached: the same CPR and GLN numbers recur
+    in letter after letter)."""
+    if kind == "cpr":
+        return tuple(dk.check_cpr(value))
+    if kind == "gln":
+        return tuple(dk.check_gln(value))
+    return tuple(dk.check_sor(value, max_digits=dk.sor.SOR_MAX_DIGITS))
+
+
 def _identifier_issues(model: Schema, letter_el: Any, container: str | None) -> list[Issue]:
     """CPR, GLN and SOR checks on the elements whose type says so, and on ``Identifier`` by its
     ``IdentifierCode``. Only the matching elements are visited (lxml's C-level ``iter``)."""
@@ -135,12 +150,7 @@ def _identifier_issues(model: Schema, letter_el: Any, container: str | None) -> 
             kind = {"lokationsnummer": "gln", "sorkode": "sor"}.get(code or "", kind)
         if not value or kind is None or (kind == "cpr" and value == UNKNOWN_CPR):
             continue
-        if kind == "cpr":
-            found = dk.check_cpr(value)
-        elif kind == "gln":
-            found = dk.check_gln(value)
-        else:
-            found = dk.check_sor(value, max_digits=dk.sor.SOR_MAX_DIGITS)
+        found = _identifier_check(kind, value)
         if found:
             location = location_of(element, container)
             issues.extend(dataclasses.replace(issue, location=location) for issue in found)
