@@ -115,11 +115,12 @@ _LOADED: list[bool] = []
 
 
 def load_support() -> None:
-    """Import the families' suite support once (the OIOXML one and any entry point's)."""
+    """Import the families' suite support once (OIOXML, MedCom FHIR and any entry point's)."""
     if _LOADED:
         return
     _LOADED.append(True)
     importlib.import_module(f"{__package__}.oioxml")
+    importlib.import_module(f"{__package__}.medcom_fhir")
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         entry.load()
 
