@@ -95,7 +95,7 @@ class GeneratedMessage:
 # ------------------------------------------------------------------------------------ standards
 
 
-def _has_generator(standard: Standard) -> bool:
+def _is_oioxml_letter(standard: Standard) -> bool:
     """Standards of the OIOXML pack that name a letter of a bundled model (``data`` is the
     pair namespace, letter element)."""
     data = standard.data
@@ -103,9 +103,15 @@ def _has_generator(standard: Standard) -> bool:
             and all(isinstance(x, str) for x in data))
 
 
-def generator_standards() -> list[Standard]:
-    """Every installed standard version that ``generate`` can draw messages of."""
-    return [s for s in default_registry().standards() if _has_generator(s)]
+def _has_generator(standard: Standard) -> bool:
+    return _family(standard) is not None
+
+
+def generator_standards(family: str | None = "oioxml") -> list[Standard]:
+    """The installed standard versions that ``generate`` can draw messages of, of one generator
+    family (:data:`FAMILIES`: ``oioxml``, the default, or ``medcom-fhir``), or of all with ``None``."""
+    return [s for s in default_registry().standards()
+            if (found := _family(s)) is not None and family in (None, found.name)]
 
 
 def resolve(ref: str) -> Standard:
@@ -123,7 +129,7 @@ def resolve(ref: str) -> Standard:
 
 
 def _listing() -> str:
-    refs = [s.ref for s in generator_standards()]
+    refs = [s.ref for s in generator_standards(None)]
     return ", ".join(refs) if refs else "none installed"
 
 
@@ -240,9 +246,78 @@ def draw_distinct(strategy: st.SearchStrategy[Any], count: int, seed: int,
     return collected
 
 
+# ------------------------------------------------------------------------------------ families
+
+
+@dataclass(frozen=True)
+class GeneratorFamily:
+    """How one family of standards is generated: which standards it draws, the strategies of
+    valid messages and of near misses (as :class:`GeneratedMessage`), its mutation operators and
+    the file extension of its messages."""
+
+    name: str
+    accepts: Callable[[Standard], bool]
+    valid: Callable[[Standard], st.SearchStrategy[GeneratedMessage]]
+    invalid: Callable[[Standard, Sequence[str] | None], st.SearchStrategy[GeneratedMessage]]
+    operators: Callable[[Standard], Sequence[str]]
+    extension: str
+
+
+_MEDCOM_FHIR = ("medcom.carecommunication", "medcom.hospitalnotification", "medcom.acknowledgement")
+
+
+def _fhir_json(bundle: dict[str, Any]) -> bytes:
+    return (json.dumps(bundle, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _medcom_fhir_valid(standard: Standard) -> st.SearchStrategy[GeneratedMessage]:
+    from .strategies import medcom_fhir
+
+    strategy = {"medcom.carecommunication": medcom_fhir.care_communications,
+                "medcom.hospitalnotification": medcom_fhir.hospital_notifications,
+                "medcom.acknowledgement": medcom_fhir.acknowledgements}[standard.id]()
+    return strategy.map(lambda bundle: GeneratedMessage("", _fhir_json(bundle), standard.id, standard.version, True))
+
+
+def _medcom_fhir_invalid(standard: Standard, operators: Sequence[str] | None) -> st.SearchStrategy[GeneratedMessage]:
+    from .strategies.medcom_fhir import invalid_medcom_messages
+
+    chosen = tuple(operators) if operators is not None else tuple(_medcom_fhir_operators(standard))
+    return invalid_medcom_messages(standard.id.split(".", 1)[1], chosen).map(
+        lambda m: GeneratedMessage("", _fhir_json(m.bundle), standard.id, standard.version, False, m.rule_id,
+                                   m.operator, m.description))
+
+
+def _medcom_fhir_operators(standard: Standard) -> list[str]:
+    from .strategies.medcom_fhir import MEDCOM_OPERATORS
+
+    kind = standard.id.split(".", 1)[1]
+    return [name for name, (_rule, kinds, _mutate) in MEDCOM_OPERATORS.items() if kind in kinds]
+
+
+def _oioxml_operators(standard: Standard) -> list[str]:
+    from .xmlmodel.strategies import OPERATORS
+
+    return list(OPERATORS)
+
+
+#: the generator families, tried in order
+FAMILIES: list[GeneratorFamily] = [
+    GeneratorFamily("oioxml", _is_oioxml_letter, lambda s: _valid_strategy(s),
+                    lambda s, ops: _invalid_strategy(s, ops), _oioxml_operators, ".xml"),
+    GeneratorFamily("medcom-fhir", lambda s: s.id in _MEDCOM_FHIR, _medcom_fhir_valid, _medcom_fhir_invalid,
+                    _medcom_fhir_operators, ".json"),
+]
+
+
+def _family(standard: Standard) -> GeneratorFamily | None:
+    return next((f for f in FAMILIES if f.accepts(standard)), None)
+
+
 def _file_names(standard: Standard, count: int) -> list[str]:
     width = max(4, len(str(count)))
-    return [f"{standard.id}-{standard.version}-{n:0{width}d}.xml" for n in range(1, count + 1)]
+    extension = family.extension if (family := _family(standard)) else ".xml"
+    return [f"{standard.id}-{standard.version}-{n:0{width}d}{extension}" for n in range(1, count + 1)]
 
 
 def generate(standard: str | Standard, count: int, seed: int, invalid: bool = False,
@@ -250,22 +325,23 @@ def generate(standard: str | Standard, count: int, seed: int, invalid: bool = Fa
     """``count`` distinct messages of ``standard`` (``ID``, ``ID@VERSION`` or a
     :class:`Standard`), valid ones or, with ``invalid``, near misses that each name the rule id
     they must trigger. ``operators`` limits the mutations (names in
-    :data:`dkhealth_conformance.xmlmodel.strategies.OPERATORS`). The same arguments give the
-    same bytes."""
+    :data:`dkhealth_conformance.xmlmodel.strategies.OPERATORS` for OIOXML,
+    :data:`dkhealth_conformance.strategies.medcom_fhir.MEDCOM_OPERATORS` for MedCom FHIR). The
+    same arguments give the same bytes."""
     std = resolve(standard) if isinstance(standard, str) else standard
-    if not _has_generator(std):
+    family = _family(std)
+    if family is None:
         raise NoGenerator(f"standard {std.ref!r} has no generator; standards with a generator: {_listing()}")
     chosen = None if operators is None else tuple(dict.fromkeys(operators))
     if chosen is not None:
-        from .xmlmodel.strategies import OPERATORS
-
-        unknown = [name for name in chosen if name not in OPERATORS]
+        known = family.operators(std)
+        unknown = [name for name in chosen if name not in known]
         if unknown or not chosen:
             raise GenerationError(f"unknown mutation operator(s) {', '.join(unknown) or '(none given)'}; "
-                                  f"known: {', '.join(OPERATORS)}")
+                                  f"known: {', '.join(known)}")
         if not invalid:
             raise GenerationError("mutation operators apply to invalid messages only (add --invalid)")
-    strategy = _invalid_strategy(std, chosen) if invalid else _valid_strategy(std)
+    strategy = family.invalid(std, chosen) if invalid else family.valid(std)
     try:
         drawn = draw_distinct(strategy, count, seed, key=lambda message: message.document)
     except GenerationError as exc:
