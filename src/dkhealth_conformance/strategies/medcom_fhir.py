@@ -516,9 +516,14 @@ def _m_focus(b: dict[str, Any], draw: st.DrawFn) -> str:
     return "focus not bundled"
 
 
+def _foreign_id(draw: st.DrawFn) -> str:
+    """A UUID that no generated message uses for its own resources (theirs come from small numbers)."""
+    return str(uuid.UUID(int=(1 << 100) + draw(st.integers(1, 2**64)), version=4))
+
+
 def _m_reference(b: dict[str, Any], draw: st.DrawFn) -> str:
     prov = _current_prov(b)
-    prov["agent"][0]["who"]["reference"] = f"Organization/{uuid.UUID(int=draw(st.integers(1, 2**64)), version=4)}"
+    prov["agent"][0]["who"]["reference"] = f"Organization/{_foreign_id(draw)}"
     return "Provenance.agent.who names an Organization that is not bundled"
 
 
@@ -610,7 +615,7 @@ def _m_ack_identifier(b: dict[str, Any], draw: st.DrawFn) -> str:
     if draw(st.booleans()):
         response["identifier"] = f"MessageHeader/{response['identifier']}"
         return "response.identifier as a reference"
-    response["identifier"] = str(uuid.UUID(int=draw(st.integers(1, 2**64)), version=4))
+    response["identifier"] = _foreign_id(draw)
     return "response.identifier names another message"
 
 
