@@ -133,32 +133,41 @@ def _listing() -> str:
     return ", ".join(refs) if refs else "none installed"
 
 
-def _schema(standard: Standard) -> Any:
+def _letters(standard: Standard) -> list[tuple[Any, str]]:
+    """(model, letter element) of every namespace that carries the standard's letter type and
+    version (``XRPT01@XR0130K`` is in three), the standard's own namespace first."""
     from .strategies.oioxml import models
 
-    namespace, _element = standard.data
-    return models()[namespace]
+    namespace, element = standard.data
+    all_models = models()
+    own = all_models[namespace]
+    letter = own.letters[element]
+    found = [(own, element)]
+    for schema in all_models.values():
+        if schema is own:
+            continue
+        found.extend((schema, other.element) for other in schema.letters.values()
+                     if (other.type_code, other.version_code) == (letter.type_code, letter.version_code))
+    return found
 
 
 def _valid_strategy(standard: Standard) -> st.SearchStrategy[GeneratedMessage]:
     from .xmlmodel.strategies import documents
 
-    _namespace, element = standard.data
-    return documents(_schema(standard), element).map(
+    return st.one_of([documents(schema, element) for schema, element in _letters(standard)]).map(
         lambda doc: GeneratedMessage("", doc, standard.id, standard.version, True))
 
 
 def _invalid_strategy(standard: Standard, operators: Sequence[str] | None) -> st.SearchStrategy[GeneratedMessage]:
     from .xmlmodel.strategies import mutation_cases
 
-    _namespace, element = standard.data
-
     def message(case: Any) -> GeneratedMessage:
         mutant = case.mutant
         return GeneratedMessage("", mutant.document, standard.id, standard.version, False,
                                 mutant.rule_id, case.operator, mutant.description)
 
-    return mutation_cases(_schema(standard), element, operators=operators).map(message)
+    return st.one_of([mutation_cases(schema, element, operators=operators)
+                      for schema, element in _letters(standard)]).map(message)
 
 
 # -------------------------------------------------------------------------------------- drawing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 
@@ -153,7 +154,10 @@ def test_public_strategies_filter_by_type_and_version(data: st.DataObject) -> No
     letter = next(iter(schema.letters.values()))
     document = data.draw(public.letters(letter.type_code, letter.version_code))
     root = etree.fromstring(document)
-    assert etree.QName(root).namespace == schema.namespace
+    carriers = {s.namespace for s in MODELS.values()
+                if any((x.type_code, x.version_code) == (letter.type_code, letter.version_code)
+                       for x in s.letters.values())}
+    assert etree.QName(root).namespace in carriers
     assert root.find(f"{{*}}{letter.element}/{{*}}Letter/{{*}}VersionCode").text == letter.version_code
     mutant = data.draw(public.invalid_letters(letter.type_code, letter.version_code))
     assert isinstance(mutant, S.Mutant) and mutant.rule_id in {op.rule_id for op in S.OPERATORS.values()}
@@ -162,3 +166,88 @@ def test_public_strategies_filter_by_type_and_version(data: st.DataObject) -> No
 def test_public_strategies_refuse_unknown_letters() -> None:
     with pytest.raises(ValueError, match="no OIOXML letter"):
         public.letters("XNOPE99")
+
+
+def test_attachments_are_deterministic_files_of_the_size_asked() -> None:
+    pdf = S.attachment_bytes("pdf", 150_000, 7)
+    assert len(pdf) == 150_000 and pdf.startswith(b"%PDF-1.4") and pdf.endswith(b"%%EOF\n")
+    assert pdf == S.attachment_bytes("pdf", 150_000, 7) != S.attachment_bytes("pdf", 150_000, 8)
+    assert S.attachment_bytes("png", 40, 1).startswith(b"\x89PNG")
+    assert S.attachment_bytes("txt", 300, 1).decode("cp1252").isprintable()
+    assert [len(S.attachment_bytes(ext, 3, 0)) for ext in ("pdf", "png", "txt", None)] == [3, 3, 3, 3]
+
+
+@SETTINGS
+@given(S.attachments())
+def test_attachments_are_mostly_small(data: bytes) -> None:
+    assert 1 <= len(data) <= S.LARGE_ATTACHMENT[1]
+    assert len(data) <= S.SMALL_ATTACHMENT or len(data) >= S.LARGE_ATTACHMENT[0]
+
+
+@SETTINGS
+@given(public.letters("XBIN01"))
+def test_binary_objects_are_base64_of_their_original_size(document: bytes) -> None:
+    root = etree.fromstring(document)
+    objects = root.findall("{*}BinaryLetter/{*}BinaryObject")
+    assert objects
+    for binary in objects:
+        encoded = binary.findtext("{*}Object_Base64Encoded")
+        data = base64.b64decode("".join(encoded.split()), validate=True)
+        assert binary.findtext("{*}OriginalObjectSize") == str(len(data))
+
+
+@SETTINGS
+@given(public.letters(count=(2, 3)))
+def test_the_letters_of_one_emessage_share_sender_and_receiver(document: bytes) -> None:
+    root = etree.fromstring(document)
+    for party in ("Sender", "Receiver"):
+        glns = {node.text for node in root.iterfind(f"{{*}}*/{{*}}{party}/{{*}}EANIdentifier")}
+        assert len(glns) <= 1, (party, glns)
+
+
+@SETTINGS
+@given(st.data())
+def test_receipts_name_every_letter_once(data: st.DataObject) -> None:
+    schema = _model("2005-08-07")
+    receipt = data.draw(S.documents(schema, data.draw(st.sampled_from(["PositiveReceipt", "NegativeReceipt"]))))
+    names = [n.text for n in etree.fromstring(receipt).iterfind(".//{*}OriginalLetterIdentifier")]
+    assert len(names) == len(set(names))
+
+
+def test_repetition_counts_reach_the_declared_maximum_by_copies() -> None:
+    """Counts beyond ``DRAWN_REPEATS`` copy the drawn repetitions (deep copies: a mutation of one
+    leaves the others alone)."""
+    node = S.Node("Result", None, children=[S.Node("Value", None, text="1")])
+    copy = S._copy(node)
+    copy.children[0].text = "2"  # type: ignore[union-attr]
+    assert node.children[0].text == "1"  # type: ignore[union-attr]
+    counts: set[int] = set()
+
+    @settings(max_examples=300, database=None)
+    @given(st.data())
+    def collect(data: st.DataObject) -> None:
+        counts.add(S._count(data.draw, 1, 11, 99))
+
+    collect()
+    assert {1, 2, 11, 99} <= counts and counts <= set(range(1, 12)) | {99}
+
+
+def test_receipts_refuse_letters_their_namespace_cannot_name() -> None:
+    """A 2004-06-01 receipt lists the VersionCodes it knows; a 2005-08-07 one takes any of 7 characters."""
+    newest = next(iter(_model("2012-03-28").letters.values())).version_code
+    assert S.answers(_model("2005-08-07"), "PositiveReceipt", [newest])
+    older = [s for s in MODELS.values() if s.key == "2004-06-01"]
+    if older:
+        assert not S.answers(older[0], "PositiveReceipt", [newest])
+    with pytest.raises(ValueError, match="not a receipt"):
+        S.receipts(_model("2005-08-07"), "ClinicalEmail", b"<Emessage/>")
+
+
+def test_generation_draws_every_namespace_of_a_standard_version() -> None:
+    from dkhealth_conformance.generate import generate
+
+    messages = generate("medcom.oioxml.XRPT01@XR0130K", 24, 3)
+    namespaces = {etree.QName(etree.fromstring(m.document)).namespace for m in messages}
+    carriers = {s.namespace for s in MODELS.values()
+                if any((x.type_code, x.version_code) == ("XRPT01", "XR0130K") for x in s.letters.values())}
+    assert namespaces == carriers and len(carriers) >= 2

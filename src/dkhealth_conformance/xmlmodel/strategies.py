@@ -19,6 +19,7 @@ import base64
 import calendar
 import datetime as dt
 import functools
+import random
 import re
 import re._constants as _sre  # the standard library's regex parser (Python 3.11+)
 import re._parser as _sre_parse
@@ -41,10 +42,13 @@ __all__ = [
     "Mutant",
     "MutationCase",
     "Operator",
+    "answers",
+    "attachments",
     "documents",
     "mutants",
     "mutation_cases",
     "python_regex",
+    "receipts",
 ]
 
 #: encodings a generated document declares (MedCom letters are often windows-1252)
@@ -53,10 +57,18 @@ ENCODINGS = ("UTF-8", "windows-1252")
 #: but not beyond this many above their minimum)
 MAX_REPEAT = 3
 MAX_BOUNDED = 10
+#: repetitions of one particle drawn one by one; further ones copy them (so that a hundred
+#: repetitions fit Hypothesis's budget of choices per example, and large counts stay cheap)
+DRAWN_REPEATS = 4
 #: element nesting depth after which optional content is left out (recursive types end here)
 MAX_DEPTH = 12
 #: longest free text drawn for a string type without maxLength
 UNBOUNDED_TEXT = 200
+#: attachments (base64 values): most are small (up to SMALL_ATTACHMENT bytes), one in
+#: ATTACHMENT_ODDS is of a realistic size for a scanned letter or a PDF report (LARGE_ATTACHMENT)
+SMALL_ATTACHMENT = 4096
+LARGE_ATTACHMENT = (100_000, 600_000)
+ATTACHMENT_ODDS = 20
 #: namespace of the content generated inside ``Local_Elements`` (any well-formed content)
 LOCAL_NAMESPACE = "urn:dkhealth-conformance:local-elements"
 #: an element name no model uses
@@ -415,13 +427,91 @@ def simple_values(simple: SimpleType, encoding: str = "UTF-8", style: str = "pla
         if not places:
             return st.integers(low, high).map(str)
         return st.tuples(st.integers(low, max(low, high - 1)), st.integers(0, 99)).map(lambda p: f"{p[0]}.{p[1]:02d}")
-    if base == "base64Binary":
+    if base == "base64Binary" or kind == "base64":
         return st.binary(max_size=96).map(lambda b: base64.b64encode(b).decode("ascii"))
     low = simple.min_length or 0
     high = simple.max_length if simple.max_length is not None else max(low, UNBOUNDED_TEXT)
     if base == "token":
         return st.text(_ALNUM, min_size=low, max_size=high)
     return _free_text(encoding, style, low, high)
+
+
+# --------------------------------------------------------------------------------------------
+# Attachments
+# --------------------------------------------------------------------------------------------
+
+_PDF_HEAD = (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+             b"2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n"
+             b"3 0 obj\n<< /Type /Page /Parent 2 0 R /Contents 4 0 R >>\nendobj\n"
+             b"4 0 obj\n<< /Filter /FlateDecode >>\nstream\n")
+_PDF_TAIL = b"\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+#: the first bytes of files of some ObjectExtensionCodes (the rest is random)
+_MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "jpeg": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "gif": b"GIF89a",
+          "tiff": b"II*\x00", "bmp": b"BM", "zip": b"PK\x03\x04", "doc": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+          "xls": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "dcm": b"\x00" * 128 + b"DICM", "rtf": b"{\\rtf1\\ansi "}
+#: words of a text attachment (windows-1252, as Danish text files often are)
+_WORDS = tuple(w.encode("cp1252") for w in ("patient", "blodtryk", "normalt", "kontrol", "prøve", "svar",
+                                           "afdeling", "ingen", "bemærkninger"))
+
+
+def attachment_bytes(extension: str | None, size: int, seed: int) -> bytes:
+    """``size`` bytes of a file of the kind ``extension`` names (an ``ObjectExtensionCode``):
+    a PDF-like byte string for ``pdf`` (and when no extension is given), text for ``txt``,
+    random bytes behind the format's signature for the others. Deterministic in ``seed``."""
+    rng = random.Random(seed)
+    if extension == "txt":
+        words: list[bytes] = []
+        length = 0
+        while length < size:
+            word = _WORDS[rng.randrange(len(_WORDS))]
+            words.append(word)
+            length += len(word) + 1
+        return b" ".join(words)[:size]
+    if extension in (None, "pdf"):
+        head, tail = _PDF_HEAD, _PDF_TAIL
+    else:
+        head, tail = _MAGIC.get(extension, b""), b""
+    body = rng.randbytes(max(0, size - len(head) - len(tail)))
+    return (head + body + tail)[:size]
+
+
+@st.composite
+def attachments(draw: st.DrawFn, extension: str | None = None) -> bytes:
+    """Attachment contents (see :func:`attachment_bytes`): up to ``SMALL_ATTACHMENT`` bytes, and
+    one time in ``ATTACHMENT_ODDS`` a large one of ``LARGE_ATTACHMENT`` bytes. A few draws
+    whatever the size (size and seed), so large attachments cost no more than small ones and
+    shrink to a one-byte file."""
+    large = draw(st.integers(0, ATTACHMENT_ODDS - 1)) == ATTACHMENT_ODDS - 1
+    size = draw(st.integers(*LARGE_ATTACHMENT)) if large else draw(st.integers(1, SMALL_ATTACHMENT))
+    return attachment_bytes(extension, size, draw(st.integers(0, 2**32 - 1)))
+
+
+def _base64(simple: SimpleType | None) -> bool:
+    return isinstance(simple, SimpleType) and (simple.base == "base64Binary" or simple.kind == "base64")
+
+
+def _attachments_fit(draw: st.DrawFn, root: Node) -> None:
+    """Every base64 value carries an attachment of the kind its sibling ``ObjectExtensionCode``
+    names, base64-encoded (in lines of 76 characters half of the time, as MIME writes it); a
+    sibling ``OriginalObjectSize`` gets the attachment's size in bytes."""
+    for node, _, _ in _walk(root):
+        encoded = [c for c in node.elements() if _base64(c.type)]  # type: ignore[arg-type]
+        if not encoded:
+            continue
+        extension = node.child("ObjectExtensionCode")
+        size = node.child("OriginalObjectSize")
+        codes = extension.type.enumeration if extension is not None and isinstance(extension.type, SimpleType) else ()
+        if "pdf" in codes and draw(st.booleans()):
+            extension.text = "pdf"  # type: ignore[union-attr]  # most attachments are PDF documents
+        for target in encoded:
+            data = draw(attachments(extension.text if extension is not None else None))
+            if draw(st.booleans()):
+                target.text = base64.encodebytes(data).decode("ascii")
+            else:
+                target.text = base64.b64encode(data).decode("ascii")
+            if size is not None:
+                size.text = str(len(data))
+
 
 
 # --------------------------------------------------------------------------------------------
@@ -448,11 +538,34 @@ def _spine(content: ComplexType) -> dict[int, int]:
 
 
 def _repeats(low: int, high: int | None, depth: int) -> tuple[int, int]:
+    """The range of repetitions that are drawn one by one: up to the maximum, but no more than
+    ``MAX_BOUNDED`` above the minimum (``MAX_REPEAT`` for an unbounded particle)."""
     if depth > MAX_DEPTH:
         return low, low
     if high is None:
         return low, low + MAX_REPEAT
     return low, min(high, low + MAX_BOUNDED)
+
+
+def _count(draw: st.DrawFn, low: int, bound: int, maximum: int | None) -> int:
+    """A repetition count of a particle that repeats from ``low`` to ``bound`` (drawn) or to
+    ``maximum`` (its declared maximum, None when unbounded): ``low`` or one more three times in
+    five, any count up to ``bound`` one time in five, exactly ``bound`` one time in ten and the
+    declared maximum one time in ten (``bound`` when there is none). Shrinks towards ``low``."""
+    mode = draw(st.integers(0, 9))
+    if mode < 6:
+        return draw(st.integers(low, min(bound, low + 1)))
+    if mode < 8:
+        return draw(st.integers(low, bound))
+    if mode < 9 or maximum is None:
+        return bound
+    return maximum
+
+
+def _copy(node: Node) -> Node:
+    """A deep copy of a generated element (its model references shared)."""
+    return Node(node.name, node.type, node.decl, node.spine, node.text,
+                [_copy(c) if isinstance(c, Node) else c for c in node.children], node.namespace)
 
 
 class _Generator:
@@ -532,21 +645,24 @@ class _Generator:
         optional = [i for i, (low, high) in enumerate(ranges) if (low, high) == (0, 1)]
         present = draw(st.integers(0, 2 ** len(optional) - 1)) if optional else 0
         counts = []
-        for index, (low, high) in enumerate(ranges):
+        for index, ((low, high), particle) in enumerate(zip(ranges, particles, strict=True)):
             if low == high:
                 counts.append(low)
             elif (low, high) == (0, 1):
                 counts.append(present >> optional.index(index) & 1)
-            elif high == low + 1 or draw(st.integers(0, 3)) < 3:
-                counts.append(draw(st.integers(low, low + 1)))
-            else:
+            elif high == low + 1 and particle.max == high:
                 counts.append(draw(st.integers(low, high)))
+            else:
+                counts.append(_count(draw, low, high, particle.max))
         return counts
 
     def particles(self, draw: st.DrawFn, particles: tuple[Particle, ...], depth: int, spine: dict[int, int],
                   out: list[Node]) -> None:
         for particle, count in zip(particles, self.counts(draw, particles, depth), strict=True):
-            for _ in range(count):
+            drawn = min(count, DRAWN_REPEATS)
+            repetitions: list[list[Node]] = []
+            for _ in range(drawn):
+                start = len(out)
                 if isinstance(particle, Element):
                     out.append(self.element(draw, particle, depth, spine.get(id(particle))))
                 elif particle.kind == "choice":
@@ -555,6 +671,9 @@ class _Generator:
                         self.particles(draw, (particle.particles[branch],), depth, {}, out)
                 else:
                     self.particles(draw, particle.particles, depth, {}, out)
+                repetitions.append(out[start:])
+            for index in range(count - drawn):
+                out.extend(_copy(node) for node in repetitions[index % len(repetitions)])
 
 
 def _letters_of(schema: Schema, letter_element: str | None) -> list[Letter]:
@@ -639,9 +758,49 @@ def _document(draw: st.DrawFn, model: _Model, letter_element: str | None, letter
     if count == 1:
         placed[0][0].spine = 1
     sent = _consistent(draw, root, placed)
+    _one_route(placed)
+    _original_letters_once(placed)
     _negative_receipts_give_a_reason(draw, schema, placed)
     _identifiers_fit_codes(draw, root)
+    _attachments_fit(draw, root)
     return _Document(root, placed, encoding, draw(st.booleans()), sent)
+
+
+def _gln(letter: Node, party: str) -> Node | None:
+    node = letter.find(party, "EANIdentifier")
+    return node if node is not None and isinstance(node.type, SimpleType) and node.type.kind == "gln" else None
+
+
+def _one_route(placed: list[tuple[Node, Letter]]) -> None:
+    """The letters of one Emessage go from one sender to one receiver: every letter gets the
+    first letter's sender and receiver GLN (``EANIdentifier``)."""
+    for party in ("Sender", "Receiver"):
+        first = next((g for g in (_gln(node, party) for node, _ in placed) if g is not None), None)
+        for node, _ in placed:
+            target = _gln(node, party)
+            if first is not None and target is not None:
+                target.text = first.text
+
+
+def _original_letters_once(placed: list[tuple[Node, Letter]]) -> None:
+    """A receipt names each original letter once (rule oioxml.receipt.original-letter-duplicate):
+    a repeated ``OriginalLetterIdentifier`` is given a numbered suffix."""
+    for node, _ in placed:
+        original = node.child("OriginalEmessage")
+        if original is None:
+            continue
+        seen: set[str] = set()
+        for letter in (o for o in original.elements() if o.name == "OriginalLetter"):
+            identifier = letter.child("OriginalLetterIdentifier")
+            if identifier is None or identifier.text is None:
+                continue
+            value, number = identifier.text, 1
+            while value in seen:
+                suffix = str(number)
+                value = identifier.text[: max(1, _max_length(identifier, 14) - len(suffix))] + suffix
+                number += 1
+            identifier.text = value
+            seen.add(value)
 
 
 def _consistent(draw: st.DrawFn, root: Node, placed: list[tuple[Node, Letter]]) -> dt.datetime:
@@ -732,6 +891,152 @@ def documents(schema: Schema, letter_element: str | None = None, *, letters: tup
     _letters_of(schema, letter_element)
     return _document(_Model(schema), letter_element, letters, local_elements).map(
         lambda d: serialize(d.root, schema.namespace, d.encoding, d.pretty))
+
+
+class _Answered(NamedTuple):
+    """What a receipt repeats of the Emessage it answers."""
+
+    envelope_identifier: str
+    sent: dt.datetime
+    sender: str | None  # GLN
+    receiver: str | None  # GLN
+    letters: list[tuple[str, str]]  # (Identifier, VersionCode) of each letter
+
+
+def _answered(emessage: bytes) -> _Answered:
+    """Read the envelope, the parties and the letters of an Emessage (namespace left aside)."""
+    root = etree.fromstring(emessage, etree.XMLParser(resolve_entities=False, no_network=True))
+
+    def text(node: Any, *path: str) -> str | None:
+        """The text of the element at ``path`` below ``node`` as it stands (None when absent)."""
+        for name in path:
+            node = next((c for c in node if isinstance(c.tag, str) and etree.QName(c).localname == name), None)
+            if node is None:
+                return None
+        return node.text or ""
+
+    envelope = text(root, "Envelope", "Identifier")
+    if not (envelope or "").strip():
+        raise ValueError("the Emessage has no Envelope/Identifier to answer")
+    date = (text(root, "Envelope", "Sent", "Date") or "2000-01-01").strip()
+    time = (text(root, "Envelope", "Sent", "Time") or text(root, "Envelope", "Sent", "TimeWithSec") or "00:00").strip()
+    try:
+        sent = dt.datetime.fromisoformat(f"{date}T{time}")
+    except ValueError:
+        sent = dt.datetime(2000, 1, 1)
+    letters: list[tuple[str, str]] = []
+    sender = receiver = None
+    for letter in root:
+        if not isinstance(letter.tag, str) or text(letter, "OriginalEmessage") is not None:
+            continue
+        identifier = text(letter, "Letter", "Identifier")
+        if identifier is None:
+            continue
+        letters.append((identifier, text(letter, "Letter", "VersionCode") or ""))
+        sender = sender or text(letter, "Sender", "EANIdentifier")
+        receiver = receiver or text(letter, "Receiver", "EANIdentifier")
+    if not letters:
+        raise ValueError("the Emessage has no letter (with a Letter/Identifier) to answer")
+    return _Answered(envelope or "", sent, sender, receiver, letters)
+
+
+def _set_text(node: Node | None, value: str | None) -> None:
+    if node is not None and value is not None and len(value) <= _max_length(node, len(value)):
+        node.text = value
+
+
+@st.composite
+def _receipt(draw: st.DrawFn, model: _Model, receipt_element: str, answered: _Answered) -> bytes:
+    schema = model.schema
+    doc = draw(_document(model, receipt_element, (1, 1), local_elements=False))
+    node, _ = doc.letters[0]
+    original = node.child("OriginalEmessage")
+    if original is None or not isinstance(original.type, ComplexType):
+        raise ValueError(f"{receipt_element} in {schema.key} has no OriginalEmessage")
+    _set_text(original.child("OriginalEnvelopeIdentifier"), answered.envelope_identifier)
+    _set_text(original.find("OriginalSender", "EANIdentifier"), answered.sender)
+    _set_text(original.find("OriginalReceiver", "EANIdentifier"), answered.receiver)
+    # the receipt goes back: from the receiver of the Emessage to its sender
+    _set_text(node.find("Sender", "EANIdentifier"), answered.receiver)
+    _set_text(node.find("Receiver", "EANIdentifier"), answered.sender)
+    # one OriginalLetter per letter, in the Emessage's order
+    declared = next((e for e in walk(original.type.particles) if e.name == "OriginalLetter"), None)
+    if declared is not None:
+        if declared.max is not None and len(answered.letters) > declared.max:
+            raise ValueError(f"{receipt_element} names at most {declared.max} letters; "
+                             f"the Emessage has {len(answered.letters)}")
+        position = next((i for i, c in enumerate(original.children)
+                         if isinstance(c, Node) and c.name == "OriginalLetter"), None)
+        kept = [c for c in original.children if not (isinstance(c, Node) and c.name == "OriginalLetter")]
+        if position is None:
+            names = [e.name for e in walk(original.type.particles)]
+            before = names[: names.index("OriginalLetter")]
+            position = max((i + 1 for i, c in enumerate(kept) if isinstance(c, Node) and c.name in before), default=0)
+        generator = _Generator.for_schema(schema, doc.encoding, "plain")
+        answers: list[Node | str] = []
+        for identifier, version in answered.letters:
+            answer = generator.element(draw, declared, 3)
+            _set_text(answer.child("OriginalLetterIdentifier"), identifier)
+            _set_text(answer.child("OriginalVersionCode"), version)
+            answers.append(answer)
+        original.children = kept[:position] + answers + kept[position:]
+    _negative_receipts_give_a_reason(draw, schema, doc.letters)
+    # sent after the Emessage it answers (within a day)
+    sent = answered.sent + dt.timedelta(seconds=draw(st.integers(0, 24 * 3600)))
+    if not _time_resolution(doc.root.find("Envelope", "Sent")):
+        sent = sent.replace(second=0)
+    _set_timestamp(doc.root.find("Envelope", "Sent"), sent)
+    header = node.child("Letter")
+    if header is not None:
+        _set_timestamp(header.child("Authorisation"), sent)
+    return serialize(doc.root, schema.namespace, doc.encoding, doc.pretty)
+
+
+def _fits(simple: Any, value: str) -> bool:
+    """True when ``value`` is a valid value of the simple type ``simple`` (as far as generation
+    needs: enumeration, length and pattern)."""
+    if not isinstance(simple, SimpleType):
+        return True
+    if simple.enumeration:
+        return value in simple.enumeration
+    if len(value) < (simple.min_length or 0) or (simple.max_length is not None and len(value) > simple.max_length):
+        return False
+    return simple.pattern is None or re.fullmatch(python_regex(simple.pattern), value) is not None
+
+
+def answers(schema: Schema, receipt_element: str, version_codes: Iterable[str]) -> bool:
+    """True when the receipt ``receipt_element`` of ``schema`` can name letters of these
+    VersionCodes (an older namespace lists the version codes it knows)."""
+    content = schema.letters[receipt_element].content
+    declared = {e.name: e for e in walk(content.particles)}
+    original = schema.resolve(declared["OriginalEmessage"].type) if "OriginalEmessage" in declared else None
+    if not isinstance(original, ComplexType):
+        return False
+    letter = next((e for e in walk(original.particles) if e.name == "OriginalLetter"), None)
+    letter_type = schema.resolve(letter.type) if letter is not None else None
+    if not isinstance(letter_type, ComplexType):
+        return True
+    version = next((e for e in walk(letter_type.particles) if e.name == "OriginalVersionCode"), None)
+    simple = schema.resolve(version.type) if version is not None else None
+    return all(_fits(simple, code) for code in version_codes)
+
+
+def receipts(schema: Schema, receipt_element: str, emessage: bytes) -> st.SearchStrategy[bytes]:
+    """Receipts (``receipt_element`` of ``schema``, e.g. ``PositiveReceipt``) that answer the
+    Emessage ``emessage``: its envelope identifier as ``OriginalEnvelopeIdentifier``, its sender
+    and receiver GLN as ``OriginalSender`` and ``OriginalReceiver``, sent by its receiver to its
+    sender after it, with one ``OriginalLetter`` per letter (identifier and VersionCode, in order);
+    a negative receipt gives a ``RefuseCode``. Such a receipt correlates clean with the Emessage
+    (rules ``oioxml.receipt.*``)."""
+    letter = _letters_of(schema, receipt_element)[0]
+    if not letter.receipt:
+        raise ValueError(f"{receipt_element} of {schema.key} is not a receipt")
+    answered = _answered(emessage)
+    if not answers(schema, receipt_element, [version for _, version in answered.letters]):
+        raise ValueError(f"{receipt_element} of {schema.key} cannot name the letters' VersionCodes "
+                         f"{', '.join(sorted({v for _, v in answered.letters}))}")
+    return _receipt(_Model(schema), receipt_element, answered)
+
 
 
 # --------------------------------------------------------------------------------------------
