@@ -24,7 +24,7 @@ INLINE_CODES = 6
 _BUILTIN = {"string", "date", "time", "boolean", "integer", "positiveInteger", "nonNegativeInteger", "decimal",
             "base64Binary", "token"}
 _KINDS = {"cpr": "CPR number", "gln": "GLN (EAN location number)", "sor": "SOR code", "date": "date",
-          "time": "time", "alternative-cpr": "replacement person identifier"}
+          "time": "time", "alternative-cpr": "replacement person identifier", "base64": "base64 text"}
 
 
 def _cardinality(low: int, high: int | None) -> str:

@@ -61,6 +61,8 @@ def declared_children(schema: Schema, parent: Any) -> dict[str, bool] | None:
     """Child names the model declares for ``parent``, each with whether it is required; the
     Emessage root declares its Envelope (required), its letters and Local_Elements."""
     if parent.getparent() is None and _local(parent) == "Emessage":
-        return {"Envelope": True, "Local_Elements": False, **dict.fromkeys(schema.letters, False)}
+        # at least one letter is required: while none is present, every letter counts as required
+        no_letter = not any(_local(child) in schema.letters for child in parent)
+        return {"Envelope": True, "Local_Elements": False, **dict.fromkeys(schema.letters, no_letter)}
     content = content_of(schema, parent)
     return None if content is None else {name: req for name, (_, req) in children_of(content).items()}
