@@ -102,8 +102,8 @@ class _Builder:
             if codes:
                 return self.draw(st.sampled_from(codes))[1]
             return _primitive(self.draw, code)
-        base: dict[str, Any] = copy.deepcopy(node.pattern[1]) if isinstance(
-            node.pattern and node.pattern[1], dict) else {}
+        pattern = node.pattern[1] if node.pattern is not None else None
+        base: dict[str, Any] = copy.deepcopy(pattern) if isinstance(pattern, dict) else {}
         if code in ("Coding", "CodeableConcept"):
             codes = self.codes(node)
             if codes:
@@ -127,7 +127,7 @@ class _Builder:
                 continue
             if child.name in ("extension", "modifierExtension") and not required:
                 continue
-            codes = child.types or [None]
+            codes: list[str | None] = list(child.types) or [None]
             code = codes[0] if not child.choice else self.draw(st.sampled_from(
                 sorted(codes, key=lambda c: (not self.v._is_primitive(str(c)), str(c)))[:3]))
             key = child.name + (code[:1].upper() + code[1:] if child.choice and code else "")

@@ -220,7 +220,7 @@ def care_communications(draw: st.DrawFn, max_history: int = 6) -> dict[str, Any]
     history = draw(st.integers(0, max_history))
     activity = "new-message" if history == 0 else draw(st.sampled_from(("reply-message", "forward-message")))
     category = draw(st.sampled_from(CATEGORIES))
-    practitioner = {"resourceType": "Practitioner", "id": ids()}
+    practitioner: dict[str, Any] = {"resourceType": "Practitioner", "id": ids()}
     practitioner["name"] = [{"family": draw(st.sampled_from(_NAMES)), "given": [draw(st.sampled_from(_GIVEN))]}]
     practitioner["text"] = _narrative(f"Practitioner {practitioner['id']}")
     role = {"resourceType": "PractitionerRole", "id": ids(),

@@ -60,7 +60,9 @@ _WHERE = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*=\s*'([^']*)'\s*$")
 
 def _split(path: str) -> list[str]:
     """Split on dots outside parentheses and quotes."""
-    parts, depth, quoted, current = [], 0, False, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quoted = 0, False
     for char in path:
         if char == "'" and depth:
             quoted = not quoted

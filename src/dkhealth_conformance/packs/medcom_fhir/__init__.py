@@ -110,8 +110,8 @@ def _with_header_profile(bundle: dict[str, Any], kind: MessageKind) -> dict[str,
     header = entries[0]["resource"]
     if header.get("resourceType") != "MessageHeader":
         return bundle
-    meta = header.get("meta") if isinstance(header.get("meta"), dict) else {}
-    claimed = meta.get("profile") if isinstance(meta.get("profile"), list) else []
+    meta: dict[str, Any] = header["meta"] if isinstance(header.get("meta"), dict) else {}
+    claimed: list[Any] = meta["profile"] if isinstance(meta.get("profile"), list) else []
     if any(isinstance(p, str) and p.partition("|")[0] == kind.header_profile for p in claimed):
         return bundle
     header = {**header, "meta": {**meta, "profile": [*claimed, kind.header_profile]}}

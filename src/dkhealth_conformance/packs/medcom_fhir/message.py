@@ -304,7 +304,7 @@ def _references(msg: Message) -> list[Issue]:
             if res.get("resourceType") == "Provenance" and _EXEMPT.match(path):
                 continue
             text = ref.get("reference")
-            if text.startswith(("#", "urn:")) or msg.resolve(text) is not None:
+            if not isinstance(text, str) or text.startswith(("#", "urn:")) or msg.resolve(text) is not None:
                 continue
             out.append(R.REFERENCE_UNRESOLVED.issue(f"reference {text!r} resolves to no entry of the Bundle",
                                                     f"{path}.reference"))
@@ -343,7 +343,7 @@ def _preceding(msg: Message, prov: dict[str, Any]) -> list[tuple[int, str | None
     for j, entity in enumerate(_list(prov.get("entity"))):
         if not isinstance(entity, dict) or entity.get("role") not in ("revision", "removal"):
             continue
-        what = entity.get("what") if isinstance(entity.get("what"), dict) else {}
+        what: dict[str, Any] = entity["what"] if isinstance(entity.get("what"), dict) else {}
         out.append((j, entity.get("role"), msg.header_id_of(what) if what.get("reference") else None,
                     isinstance(what.get("identifier"), dict)))
     return out
@@ -490,8 +490,9 @@ def _profile_claims(msg: Message) -> list[Issue]:
     for index, res, url, key in wanted:
         meta = res.get("meta") if isinstance(res, dict) else None
         claimed = meta.get("profile") if isinstance(meta, dict) else None
+        resource_type = res.get("resourceType") if isinstance(res, dict) else None
         if not any(isinstance(p, str) and p.startswith(url) for p in _list(claimed)):
-            out.append(R.CC_PROFILE_CLAIMS.issue(f"the {res.get('resourceType')} does not claim {url} in meta.profile "
+            out.append(R.CC_PROFILE_CLAIMS.issue(f"the {resource_type} does not claim {url} in meta.profile "
                                                  f"({key})", f"{_e(index)}.meta.profile" if claimed
                                                  else _e(index)))
     return out
