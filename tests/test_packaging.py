@@ -18,7 +18,7 @@ from .conftest import REPO
 
 README = REPO / "README.md"
 MAIN_COMMAND = re.compile(r"^python3 -m pip install \. && dkconform check (\S+)$", re.MULTILINE)
-TEST_COMMAND = "python3 -m pip install -e '.[test]' && python3 -m pytest"
+TEST_COMMAND = "python3 -m pip install -e '.[test]' && python3 -m pytest -n auto"
 
 
 def readme_example() -> tuple[str, str]:

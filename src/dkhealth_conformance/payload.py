@@ -47,7 +47,9 @@ SOAP_NAMESPACES = ("http://schemas.xmlsoap.org/soap/envelope/", "http://www.w3.o
 _XML_DECL = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 #: a DOCTYPE in the prolog (after the XML declaration, comments, processing instructions)
 _FIRST_ELEMENT = re.compile(r"<[A-Za-z_:]")
-_MOJIBAKE = re.compile("Ã[¦¸¥†˜…]|Ã[\u0080-\u00bf]|Â[\u00a0-\u00bf]")
+#: æ ø å Æ Ø Å é encoded as UTF-8 and read back as windows-1252 / ISO-8859-1 (the Danish letters
+#: only: a lone "Â" before punctuation is too common in other text to be evidence)
+_MOJIBAKE = re.compile("Ã[¦¸¥†˜…©]|Ã\u0086|Ã\u0098|Ã\u0085")
 
 
 @dataclass(frozen=True)
