@@ -391,7 +391,7 @@ class FhirValidator:
             return issues
         positions: dict[str, tuple[int, int | None]] = dict(json_positions(text))  # only when needed
         positions["(resource)"] = (1, 1)
-        return [_placed(issue, positions) for issue in issues]
+        return [place_issue(issue, positions) for issue in issues]
 
     def validate_xml(self, data: bytes | str, profiles: Sequence[str] = ()) -> list[Issue]:
         """Issues of a FHIR XML document (converted with the definitions' types to the JSON form,
@@ -405,8 +405,8 @@ class FhirValidator:
             return [R.RESOURCE_TYPE.issue(str(exc), exc.path or "(resource)", line=exc.line)]
         positions: dict[str, tuple[int, int | None]] = {
             path: (line, None) for path, line in converter.lines.items() if line}
-        issues = [_XML_PROBLEMS[p.kind].issue(p.message, p.path, line=p.line) for p in converter.problems]
-        issues += [_placed(issue, positions) for issue in self.iter_issues(resource, None, profiles)]
+        issues = [XML_PROBLEMS[p.kind].issue(p.message, p.path, line=p.line) for p in converter.problems]
+        issues += [place_issue(issue, positions) for issue in self.iter_issues(resource, None, profiles)]
         return issues
 
     # ---------------------------------------------------------------------------- walking
@@ -1076,7 +1076,8 @@ class FhirValidator:
                     yield rule.issue(f"{value[:10]} is not a day of the calendar", path)
 
 
-_XML_PROBLEMS: dict[str, Rule] = {
+#: what the lenient XML conversion leaves out, by kind, and the rule that reports it
+XML_PROBLEMS: dict[str, Rule] = {
     "namespace": R.UNKNOWN_ELEMENT,
     "repeated": R.ARRAY_UNEXPECTED,
     "empty": R.EMPTY,
@@ -1084,8 +1085,11 @@ _XML_PROBLEMS: dict[str, Rule] = {
 }
 
 
-def _placed(issue: Issue, positions: dict[str, tuple[int, int | None]]) -> Issue:
-    """The issue with the line (and column) of its path, or of the nearest enclosing element."""
+def place_issue(issue: Issue, positions: dict[str, tuple[int, int | None]]) -> Issue:
+    """The issue with the line (and column) of its path, or of the nearest enclosing element
+    (``positions``: FHIRPath → (line, column) of the payload); an issue already placed is kept."""
+    if issue.location.line is not None:
+        return issue
     path = issue.location.path
     while path:
         found = positions.get(path)

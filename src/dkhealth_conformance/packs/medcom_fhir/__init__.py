@@ -13,7 +13,6 @@ indices, with line and column for JSON and the line for XML.
 from __future__ import annotations
 
 import copy
-import dataclasses
 from typing import Any
 
 from ..._version import __version__
@@ -21,7 +20,7 @@ from ...data import profiles_dir
 from ...fhir import CoreMissing, Definitions, PackageError
 from ...fhir import rules as FR
 from ...fhir.positions import json_positions
-from ...fhir.validator import FhirValidator
+from ...fhir.validator import XML_PROBLEMS, FhirValidator, place_issue
 from ...payload import FHIR_JSON, FHIR_XML, Payload
 from ...registry import Options, Standard
 from ...report import Issue
@@ -78,25 +77,6 @@ def compiled(kind: MessageKind) -> tuple[FhirValidator, DateTimeWalker]:
         defs = definitions_for(kind)
         _COMPILED[key] = (FhirValidator(defs), DateTimeWalker(defs))
     return _COMPILED[key]
-
-
-_XML_PROBLEMS = {"namespace": FR.UNKNOWN_ELEMENT, "repeated": FR.ARRAY_UNEXPECTED, "empty": FR.EMPTY,
-                 "resource-count": FR.RESOURCE_TYPE}
-
-
-def _placed(issue: Issue, positions: dict[str, tuple[int, int | None]]) -> Issue:
-    """The issue with the line (and column) of its path, or of the nearest enclosing element."""
-    if issue.location.line is not None:
-        return issue
-    path = issue.location.path
-    while path:
-        found = positions.get(path)
-        if found is not None:
-            location = dataclasses.replace(issue.location, line=found[0], column=found[1])
-            return dataclasses.replace(issue, location=location)
-        cut = max(path.rfind("."), path.rfind("["))
-        path = path[:cut] if cut > 0 else ""
-    return issue
 
 
 def _with_header_profile(bundle: dict[str, Any], kind: MessageKind) -> dict[str, Any]:
@@ -195,21 +175,21 @@ class MedcomFhirPack:
             except XmlConversionError as exc:
                 return [FR.RESOURCE_TYPE.issue(str(exc), exc.path or "(resource)", line=exc.line)]
             positions = {path: (line, None) for path, line in converter.lines.items() if line}
-            head = [_XML_PROBLEMS[p.kind].issue(p.message, p.path, line=p.line) for p in converter.problems]
+            head = [XML_PROBLEMS[p.kind].issue(p.message, p.path, line=p.line) for p in converter.problems]
         else:
             resource = payload.json
             positions = dict(json_positions(payload.text or ""))
         positions.setdefault("(resource)", (1, 1))
         if not isinstance(resource, dict) or resource.get("resourceType") != "Bundle":
             found = validator.validate(resource)
-            return head + [_placed(i, positions) for i in found]
-        issues = head + [_placed(i, positions) for i in validate_message(resource, kind)]
+            return head + [place_issue(i, positions) for i in found]
+        issues = head + [place_issue(i, positions) for i in validate_message(resource, kind)]
         state_path = options.extra.get("state")
         if state_path:
             from .state import MessageState
 
             with MessageState(str(state_path)) as state:
-                issues += [_placed(i, positions) for i in state.observe(resource, payload.name).issues]
+                issues += [place_issue(i, positions) for i in state.observe(resource, payload.name).issues]
         return issues
 
 
