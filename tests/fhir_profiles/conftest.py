@@ -3,12 +3,13 @@ dependency order on top of hl7.fhir.r4.core (obtained with the setup code when m
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from dkhealth_conformance.data import profiles_dir
-from dkhealth_conformance.fhir.packages import CORE_ID, CORE_VERSION, Definitions, cache_dir
+from dkhealth_conformance.fhir.packages import CORE_ID, CORE_VERSION, Definitions, cache_dir, write_index
 from dkhealth_conformance.fhir.setup import obtain_core
 
 FHIR_PROFILES = profiles_dir() / "fhir"
@@ -42,3 +43,14 @@ def medcom_defs(fhir_cache: Path) -> Definitions:
 @pytest.fixture(scope="session")
 def dk_core_2_defs(fhir_cache: Path) -> Definitions:
     return load_set(fhir_cache, DK_CORE_2_SET)
+
+
+def assert_index_current(root: Path, tmp_path: Path) -> None:
+    """The committed ``.index.json`` of the package folder ``root`` is what ``write_index`` writes."""
+    copy_dir = tmp_path / "package"
+    copy_dir.mkdir()
+    for p in root.iterdir():
+        if p.name != ".index.json":
+            (copy_dir / p.name).write_bytes(p.read_bytes())
+    write_index(copy_dir)
+    assert json.loads((root / ".index.json").read_text()) == json.loads((copy_dir / ".index.json").read_text())

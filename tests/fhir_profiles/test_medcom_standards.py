@@ -15,11 +15,11 @@ import fhirpathpy
 import pytest
 
 from dkhealth_conformance.data import examples_dir
-from dkhealth_conformance.fhir.packages import Definitions, write_index
+from dkhealth_conformance.fhir.packages import Definitions
 from dkhealth_conformance.fhir.terminology import Terminology
 from dkhealth_conformance.fhir.validator import FhirValidator
 
-from .conftest import FHIR_PROFILES, load_set
+from .conftest import FHIR_PROFILES, assert_index_current, load_set
 
 TERM = "http://medcomfhir.dk/ig/terminology/"
 MSG = "http://medcomfhir.dk/ig/messaging/StructureDefinition/"
@@ -136,13 +136,7 @@ def test_package_manifest_and_files(folder: str, tmp_path: Path) -> None:
         if rtype == "StructureDefinition":
             assert "snapshot" not in resource and resource["differential"]["element"]
             assert resource["fhirVersion"] == "4.0.1" and resource["derivation"] == "constraint"
-    copy_dir = tmp_path / "package"
-    copy_dir.mkdir()
-    for p in root.iterdir():
-        if p.name != ".index.json":
-            (copy_dir / p.name).write_bytes(p.read_bytes())
-    write_index(copy_dir)
-    assert json.loads((root / ".index.json").read_text()) == json.loads((copy_dir / ".index.json").read_text())
+    assert_index_current(root, tmp_path)
 
 
 @pytest.mark.parametrize("folder", NEW_FOLDERS)
