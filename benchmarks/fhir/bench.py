@@ -7,7 +7,7 @@
 - cold ``dkconform check bundle.json`` wall time, start-up included.
 
 fhir.resources is not a dependency of the project: install it in the benchmark's environment
-first (``pip install fhir.resources``); without it only our numbers are printed.
+first (``pip install -e ".[bench]"``); without it only our numbers are printed.
 
     python benchmarks/fhir/bench.py [--repeat N]
 """
@@ -62,7 +62,7 @@ def main() -> None:
     try:
         from fhir.resources.R4B.bundle import Bundle
     except ImportError:
-        print("fhir.resources is not installed (pip install fhir.resources): no comparison")
+        print("fhir.resources is not installed (pip install -e ".[bench]"): no comparison")
     else:
         theirs_dict = per_call(lambda: Bundle.model_validate(bundle), args.repeat)
         theirs_text = per_call(lambda: Bundle.model_validate_json(text), args.repeat)

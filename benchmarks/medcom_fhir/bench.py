@@ -1,7 +1,7 @@
 """Full validation of typical MedCom FHIR messages (profiles of the standard's package set plus the
 medcom message rules) beside fhir.resources R4B structural parsing of the same Bundle, in one run.
 
-    pip install fhir.resources          # not a dependency of the project
+    pip install -e ".[bench]"          # the peers; not dependencies of the project
     python benchmarks/medcom_fhir/bench.py [--repeat N]
 
 The messages are a new CareCommunication and a HospitalNotification (STIN) from the examples.
