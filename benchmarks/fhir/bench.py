@@ -62,7 +62,7 @@ def main() -> None:
     try:
         from fhir.resources.R4B.bundle import Bundle
     except ImportError:
-        print("fhir.resources is not installed (pip install -e ".[bench]"): no comparison")
+        print("fhir.resources is not installed (pip install -e '.[bench]'): no comparison")
     else:
         theirs_dict = per_call(lambda: Bundle.model_validate(bundle), args.repeat)
         theirs_text = per_call(lambda: Bundle.model_validate_json(text), args.repeat)
