@@ -237,3 +237,64 @@ def test_validation_is_total_on_odd_bundles() -> None:
     report = validate(json.dumps(odd))
     assert report.standard_ref == "medcom.carecommunication@5.0.4"
     assert "internal-error" not in report.rule_ids()
+
+
+# ------------------------------------------------------------------------------- narrative
+
+
+def _index(bundle: dict[str, Any], rtype: str) -> int:
+    return next(i for i, e in enumerate(bundle["entry"]) if e["resource"]["resourceType"] == rtype)
+
+
+@pytest.mark.parametrize("xml", [False, True], ids=["json", "xml"])
+def test_every_resource_carries_narrative(cc: dict[str, Any], xml: bool) -> None:
+    bundle = copy.deepcopy(cc)
+    prov, patient, comm = _index(bundle, "Provenance"), _index(bundle, "Patient"), _index(bundle, "Communication")
+    del bundle["entry"][prov]["resource"]["text"]
+    bundle["entry"][patient]["resource"]["text"]["status"] = "additional"
+    bundle["entry"][comm]["resource"]["text"]["div"] = '<div xmlns="http://www.w3.org/1999/xhtml"><p>Besked</p></div>'
+    found = {(i.rule_id, i.location.path) for i in validate(to_xml(bundle) if xml else text(bundle)).issues
+             if i.rule_id.startswith("medcom.narrative.")}
+    assert found == {("medcom.narrative.missing", f"Bundle.entry[{prov}].resource"),
+                     ("medcom.narrative.missing", f"Bundle.entry[{patient}].resource.text.status"),
+                     ("medcom.narrative.id", f"Bundle.entry[{comm}].resource.text.div")}
+
+
+def test_header_narrative_shows_event_parties_and_endpoints(hn: dict[str, Any]) -> None:
+    bundle = copy.deepcopy(hn)
+    header = bundle["entry"][0]["resource"]
+    header["text"]["div"] = f'<div xmlns="http://www.w3.org/1999/xhtml"><p>{header["id"]}</p></div>'
+    found = issues_of(bundle, "medcom.narrative.header-content")
+    assert [i.location.path for i in found] == ["Bundle.entry[0].resource.text.div"]
+    for shown in ("'hospital-notification-message'", header["sender"]["reference"],
+                  header["destination"][0]["receiver"]["reference"], header["source"]["endpoint"],
+                  header["destination"][0]["endpoint"]):
+        assert shown in found[0].message
+    # SOR ids stand for endpoints, names, SOR codes or GLNs for organizations, the display for the code
+    sor = header["source"]["endpoint"].rsplit("=", 1)[1]
+    receiver_sor = header["destination"][0]["endpoint"].rsplit("=", 1)[1]
+    orgs = {f"Organization/{e['resource']['id']}": e["resource"] for e in bundle["entry"]
+            if e["resource"]["resourceType"] == "Organization"}
+    names = [orgs[header["sender"]["reference"]]["name"], orgs[header["destination"][0]["receiver"]["reference"]]
+             ["identifier"][1]["value"]]
+    header["eventCoding"]["display"] = "Advis om sygehusophold"
+    header["text"]["div"] = (f'<div xmlns="http://www.w3.org/1999/xhtml"><p>{header["id"]}: Advis om sygehusophold '
+                             f'fra {names[0]} ({sor}) til {names[1]} ({receiver_sor})</p></div>')
+    assert issues_of(bundle, "medcom.narrative.header-content") == []
+
+
+def test_narrative_without_attachment_data(cc: dict[str, Any]) -> None:
+    bundle = copy.deepcopy(cc)
+    comm = _index(bundle, "Communication")
+    payload = bundle["entry"][comm]["resource"]["payload"]
+    payload.append({**payload[0], "contentAttachment": {"contentType": "application/pdf", "title": "Notat",
+                                                        "data": base64.b64encode(b"%PDF-1.4 " * 20).decode()}})
+    payload[-1].pop("contentString", None)
+    assert issues_of(bundle, "medcom.narrative.attachment") == []
+    div = bundle["entry"][comm]["resource"]["text"]["div"]
+    data = payload[-1]["contentAttachment"]["data"]
+    wrapped = "\n".join(data[i:i + 30] for i in range(0, len(data), 30))  # line breaks do not hide it
+    bundle["entry"][comm]["resource"]["text"]["div"] = div[:-6] + f"<pre>{wrapped}</pre></div>"
+    found = issues_of(bundle, "medcom.narrative.attachment")
+    assert [i.location.path for i in found] == [f"Bundle.entry[{comm}].resource.text.div"]
+    assert "base64 data" in found[0].message

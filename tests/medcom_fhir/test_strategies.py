@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from dkhealth_conformance import strategies, validate
+from dkhealth_conformance.data import examples_dir
 from dkhealth_conformance.rules import catalogue
 from dkhealth_conformance.strategies.medcom_fhir import (
     MEDCOM_OPERATORS,
@@ -84,8 +85,19 @@ def test_every_operator_triggers_its_rule(operator: str) -> None:
     assert standards
 
 
-def test_every_message_rule_has_an_operator() -> None:
+#: message rules without a mutation operator: each has an example under examples/medcom-fhir whose
+#: sidecar names it (tests/test_examples.py checks that the example triggers it)
+WITHOUT_OPERATOR = {
+    "medcom.message.event-mismatch", "medcom.message.version-not-modelled", "medcom.provenance.agent",
+    "medcom.carecommunication.profile-claims", "medcom.narrative.missing", "medcom.narrative.id",
+    "medcom.narrative.header-content", "medcom.narrative.attachment",
+}
+
+
+def test_every_message_rule_has_an_operator_or_an_example() -> None:
     covered = {rule for rule, _kinds, _fn in MEDCOM_OPERATORS.values()}
     message_rules = {r for r in catalogue() if r.startswith("medcom.") and not r.startswith("medcom.state.")}
-    assert message_rules - covered <= {"medcom.message.event-mismatch", "medcom.message.version-not-modelled",
-                                       "medcom.provenance.agent", "medcom.carecommunication.profile-claims"}
+    assert message_rules - covered <= WITHOUT_OPERATOR
+    named = {line.strip() for sidecar in (examples_dir() / "medcom-fhir").glob("*.expected")
+             for line in sidecar.read_text(encoding="utf-8").splitlines() if not line.startswith("#")}
+    assert WITHOUT_OPERATOR <= named, sorted(WITHOUT_OPERATOR - named)

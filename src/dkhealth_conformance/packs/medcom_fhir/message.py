@@ -7,6 +7,7 @@ standard it is checked against, and returns issues located by FHIRPath with indi
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -112,6 +113,7 @@ def check_message(bundle: dict[str, Any], kind: MessageKind, walker: DateTimeWal
         if kind is CARECOMMUNICATION:
             issues += _profile_claims(msg)
     issues += _references(msg)
+    issues += _narratives(msg)
     if walker is not None:
         issues += [R.TIMEZONE_MISSING.issue(f"{value!r} has no {what}; MedCom messages give every dateTime and "
                                             "instant with a time and a time zone (Z or +hh:mm)", path)
@@ -246,9 +248,11 @@ def _header(msg: Message, kind: MessageKind) -> list[Issue]:
     elif status not in ("generated", "extensions"):
         out.append(R.NARRATIVE_MISSING.issue(f"text.status is {status!r}; MedCom narrative is 'generated' or "
                                              "'extensions'", f"{base}.text.status"))
-    elif isinstance(header.get("id"), str) and header["id"] not in div:
-        out.append(R.NARRATIVE_ID.issue(f"the narrative does not mention the MessageHeader id {header['id']}",
-                                        f"{base}.text.div"))
+    else:
+        if isinstance(header.get("id"), str) and header["id"] not in div:
+            out.append(R.NARRATIVE_ID.issue(f"the narrative does not mention the MessageHeader id {header['id']}",
+                                            f"{base}.text.div"))
+        out += _header_narrative(msg, header, div, f"{base}.text.div")
     # sender and receivers
     sender = header.get("sender")
     if sender is None:
@@ -289,6 +293,123 @@ def _header(msg: Message, kind: MessageKind) -> list[Issue]:
     elif msg.resolve(focus[0]) is None:
         out.append(R.SINGLE_FOCUS.issue(f"the focus {_show(focus[0])} is not an entry of the Bundle",
                                         f"{base}.focus[0]"))
+    return out
+
+
+# -------------------------------------------------------------------------------- narrative
+
+#: resource types without narrative (not DomainResources)
+_NO_NARRATIVE = frozenset({"Bundle", "Binary", "Parameters"})
+_NARRATIVE_STATUSES = ("generated", "extensions")
+_DATA_URL = re.compile(r"""(?:src|href|longdesc)\s*=\s*["']\s*data:""", re.I)
+#: how much of an attachment's base64 data must appear in a narrative to count as copied into it
+_BASE64_PROBE = 40
+
+
+def _visible(div: str) -> str:
+    """The text of a narrative div: tags removed, entities resolved."""
+    return html.unescape(re.sub(r"<[^>]*>", " ", div))
+
+
+def _shows(div: str, text: str, candidates: list[str]) -> bool:
+    return any(c and (c in div or c in text) for c in candidates)
+
+
+def _org_names(msg: Message, ref: Any) -> list[str]:
+    """What may stand for an organization in a narrative: its reference, id, name, SOR code or GLN."""
+    names: list[str] = [ref["reference"]] if isinstance(ref, dict) and isinstance(ref.get("reference"), str) else []
+    found = msg.resolve(ref)
+    if found is not None:
+        org = found[1]
+        names += [v for v in (org.get("id"), org.get("name")) if isinstance(v, str)]
+        names += [i["value"] for i in _list(org.get("identifier"))
+                  if isinstance(i, dict) and isinstance(i.get("value"), str)]
+    return names
+
+
+def _endpoint_names(endpoint: str) -> list[str]:
+    sor = re.search(r"#id=(\d+)$", endpoint)
+    return [endpoint, sor.group(1)] if sor else [endpoint]
+
+
+def _header_narrative(msg: Message, header: dict[str, Any], div: str, where: str) -> list[Issue]:
+    """The elements the messaging header profile marks SHALL:in-narrative, looked for in the div."""
+    text = _visible(div)
+    missing: list[str] = []
+    coding = header.get("eventCoding")
+    if isinstance(coding, dict) and isinstance(coding.get("code"), str) \
+            and not _shows(div, text, [coding["code"], coding.get("display") or ""]):
+        missing.append(f"the event {coding['code']!r}")
+    sender = header.get("sender")
+    if isinstance(sender, dict) and not _shows(div, text, _org_names(msg, sender)):
+        missing.append(f"the sender {_show(sender)}")
+    for j, dest in enumerate(_list(header.get("destination"))):
+        if not isinstance(dest, dict):
+            continue
+        receiver = dest.get("receiver")
+        if isinstance(receiver, dict) and not _shows(div, text, _org_names(msg, receiver)):
+            missing.append(f"the receiver of destination[{j}] {_show(receiver)}")
+        endpoint = dest.get("endpoint")
+        if isinstance(endpoint, str) and not _shows(div, text, _endpoint_names(endpoint)):
+            missing.append(f"destination[{j}].endpoint {endpoint!r}")
+    source = header.get("source")
+    endpoint = source.get("endpoint") if isinstance(source, dict) else None
+    if isinstance(endpoint, str) and not _shows(div, text, _endpoint_names(endpoint)):
+        missing.append(f"source.endpoint {endpoint!r}")
+    if not missing:
+        return []
+    return [R.NARRATIVE_HEADER_CONTENT.issue("the MessageHeader narrative does not show " + "; ".join(missing)
+                                             + " (SHALL:in-narrative)", where)]
+
+
+def _attachment_data(value: Any) -> Iterator[str]:
+    """The base64 ``data`` of every Attachment (and Signature, Binary) in a resource."""
+    if isinstance(value, dict):
+        data = value.get("data")
+        if isinstance(data, str) and len(data) >= 16:
+            yield re.sub(r"\s", "", data)
+        for key, child in value.items():
+            if key != "text" and isinstance(child, (dict, list)):
+                yield from _attachment_data(child)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _attachment_data(item)
+
+
+def _narratives(msg: Message) -> list[Issue]:
+    """Narrative of every resource but the MessageHeader (which :func:`_header` checks): present,
+    generated, naming the resource id, and without base64 attachment content; for every resource,
+    the MessageHeader included, no attachment copied into the narrative."""
+    out: list[Issue] = []
+    attachments = [data[:_BASE64_PROBE] for _, res in msg.entries for data in _attachment_data(res)]
+    for index, res in msg.entries:
+        rtype = res.get("resourceType")
+        if not isinstance(rtype, str) or rtype in _NO_NARRATIVE:
+            continue
+        base = _e(index)
+        text = res.get("text")
+        div = text.get("div") if isinstance(text, dict) else None
+        status = text.get("status") if isinstance(text, dict) else None
+        if isinstance(div, str):
+            compact = re.sub(r"\s", "", div)
+            if _DATA_URL.search(div):
+                out.append(R.NARRATIVE_ATTACHMENT.issue(f"the {rtype} narrative embeds content as a data: URL",
+                                                        f"{base}.text.div"))
+            elif any(probe in compact for probe in attachments):
+                out.append(R.NARRATIVE_ATTACHMENT.issue(f"the {rtype} narrative contains the base64 data of an "
+                                                        "attachment of the message", f"{base}.text.div"))
+        if res is msg.header:
+            continue
+        if not isinstance(text, dict) or not isinstance(div, str) or not _visible(div).strip():
+            out.append(R.NARRATIVE_RESOURCE_MISSING.issue(f"the {rtype} has no narrative text (text.div with "
+                                                          "content)", f"{base}.text" if isinstance(text, dict)
+                                                          else base))
+        elif status not in _NARRATIVE_STATUSES:
+            out.append(R.NARRATIVE_RESOURCE_MISSING.issue(f"text.status is {status!r}; MedCom narrative is "
+                                                          "'generated' or 'extensions'", f"{base}.text.status"))
+        elif isinstance(res.get("id"), str) and res["id"] not in div and res["id"] not in _visible(div):
+            out.append(R.NARRATIVE_RESOURCE_ID.issue(f"the narrative does not mention the {rtype} id {res['id']}",
+                                                     f"{base}.text.div"))
     return out
 
 

@@ -120,6 +120,52 @@ NARRATIVE_ID = _R(
     issue_type="business-rule",
 )
 
+# ---------------------------------------------------------------------------------- narrative
+
+GGOV = "MedCom, General governance for MedCom FHIR standards (GeneralGovernanceFHIRStandards)"
+
+NARRATIVE_RESOURCE_MISSING = _R(
+    "medcom.narrative.missing", ERROR,
+    "Every resource of the message carries narrative text with status generated or extensions",
+    source=f"{GGOV} §5: every resource except Bundle SHALL have text, also where the IG allows text 0..1; "
+    "text.status SHALL be 'generated' or 'extensions', never 'empty' (§3.8). The MessageHeader is "
+    "medcom.message.narrative-missing (governance rule 7); the Bundle has no narrative",
+    rationale="A receiver that cannot show a resource's structured content shows its narrative; a Provenance, "
+    "Communication or OperationOutcome without one is unreadable there.",
+    example='a Provenance without "text", or a Patient with "text": {"status": "empty", ...}',
+    issue_type="required",
+)
+NARRATIVE_RESOURCE_ID = _R(
+    "medcom.narrative.id", WARNING, "Every resource's narrative includes the resource id",
+    source=f"{GGOV} §6: the narrative SHALL include the resource id (§3.8); the MessageHeader is "
+    "medcom.message.narrative-id",
+    rationale="The id is what a person quotes when a resource of a message is questioned. Checked by text "
+    "search, hence a warning.",
+    example='a Patient with id 7a00... and "div": "<div xmlns=\\"http://www.w3.org/1999/xhtml\\">Bruno</div>"',
+    issue_type="business-rule",
+)
+NARRATIVE_HEADER_CONTENT = _R(
+    "medcom.narrative.header-content", WARNING,
+    "The MessageHeader narrative shows the event, the sender, every receiver and the endpoints",
+    source="medcom-messaging-messageHeader obligations SHALL:in-narrative (actor ProducerActor) on eventCoding.code, "
+    f"sender, destination.receiver, destination.endpoint and source.endpoint; {GGOV} §6 (§3.3, §3.8)",
+    rationale="A person reading the header narrative sees what kind of message it is, who sent it, to whom and "
+    "where the acknowledgement goes. Checked by text search (the code or display, the organization's id, "
+    "name, SOR code or GLN, the endpoint or its SOR id), hence a warning.",
+    example="a CareCommunication MessageHeader narrative that shows its id and nothing else",
+    issue_type="business-rule",
+)
+NARRATIVE_ATTACHMENT = _R(
+    "medcom.narrative.attachment", ERROR, "The narrative does not include base64 attachment content",
+    source=f"{GGOV} §6: the narrative SHALL NOT include base64 attachments (§3.8)",
+    rationale="Attachments travel in Attachment.data; copied into the narrative they are sent twice and are "
+    "shown as text. Reported for a data: URL in the XHTML and for the base64 data of an attachment of the "
+    "message appearing in a narrative.",
+    example='"div": "<div xmlns=\\"http://www.w3.org/1999/xhtml\\"><img '
+    'src=\\"data:image/png;base64,iVBOR...\\"/></div>"',
+    issue_type="business-rule",
+)
+
 # --------------------------------------------------------------------------------- provenance
 
 PROVENANCE_CURRENT = _R(
@@ -302,4 +348,38 @@ STATE_ACK_CONFLICT = _R(
     "reported with a state database.",
     example="ok first, fatal-error later for the same MessageHeader.id",
     issue_type="conflict",
+)
+
+STATE_ACK_SENDER = _R(
+    "medcom.state.ack-sender", ERROR, "An Acknowledgement is sent by the acknowledged message's primary receiver",
+    source="MedCom acknowledgement rules KR1 (the receiver returns the acknowledgement) and FHIR validation "
+    "governance (senders SHALL check that received acknowledgements reference the original message) (§3.7); "
+    "addressing as in every Acknowledgement example (§8.2, §20.2)",
+    rationale="Compared with the recorded message by SOR code, GLN and endpoint: the Acknowledgement's sender "
+    "has the primary receiver's SOR code and GLN, and its source.endpoint is the endpoint the message was sent "
+    "to. Another sender means the acknowledgement answers someone else's message. Only reported with a state "
+    "database.",
+    example="an Acknowledgement whose sender has the GLN of the original sender instead of the receiver",
+    issue_type="business-rule",
+)
+STATE_ACK_RECEIVER = _R(
+    "medcom.state.ack-receiver", ERROR, "An Acknowledgement is addressed to the acknowledged message's sender",
+    source="MedCom-FHIR-Communication: MessageHeader.source.endpoint is the target for the Acknowledgement "
+    "(§3.3); the acknowledgement goes back to the original sender (§8.2, §20.2); FHIR validation governance "
+    "(§3.7)",
+    rationale="Compared with the recorded message by SOR code, GLN and endpoint: the primary receiver has the "
+    "original sender's SOR code and GLN, and destination.endpoint is the original source.endpoint. Otherwise "
+    "the sender never learns whether its message arrived. Only reported with a state database.",
+    example="an Acknowledgement whose destination.endpoint is not the acknowledged message's source.endpoint",
+    issue_type="business-rule",
+)
+STATE_ACK_PROVENANCE = _R(
+    "medcom.state.ack-provenance", WARNING,
+    "An Acknowledgement quotes the acknowledged message's latest Provenance",
+    source="Governance for Acknowledgement §1.3: the latest Provenance of the acknowledged message plus its own "
+    "(§3.5, §18.8)",
+    rationale="Compared with the recorded message: the quoted Provenance has the id and the activity of the "
+    "Provenance that targeted the acknowledged MessageHeader. Only reported with a state database.",
+    example="an Acknowledgement of a reply-message quoting a Provenance with activity new-message",
+    issue_type="business-rule",
 )

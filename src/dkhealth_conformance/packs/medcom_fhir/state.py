@@ -14,7 +14,10 @@ known         new                 ``bundle-id-reused``: an error, Bundle.id is n
 
 Acknowledgements are correlated with the messages they answer (``response.identifier``): an
 acknowledgement of an unknown message, of an acknowledgement, or a second one with a different
-code is reported.
+code is reported. Each message's route is recorded too (the SOR code, GLN and endpoint of its
+sender and primary receiver, and its own Provenance), so an acknowledgement is also checked to come
+from the message's primary receiver, to go back to its sender, and to quote its latest Provenance.
+A message recorded by an earlier version of this module (no route) is correlated by id only.
 
 >>> with MessageState("state.db") as state:                       # doctest: +SKIP
 ...     outcome = state.observe(bundle, "letter.json")
@@ -37,6 +40,8 @@ from typing import Any
 
 from ...report import Issue
 from . import rules as R
+from .message import Message, _activity, _destination_use, _list
+from .standards import GLN_SYSTEM, SOR_SYSTEM
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -59,6 +64,17 @@ CREATE TABLE IF NOT EXISTS acknowledgements (
     seen            REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS acknowledgements_of ON acknowledgements (acknowledged_id);
+CREATE TABLE IF NOT EXISTS routes (
+    header_id           TEXT PRIMARY KEY,
+    sender_sor          TEXT,
+    sender_gln          TEXT,
+    source_endpoint     TEXT,
+    receiver_sor        TEXT,
+    receiver_gln        TEXT,
+    receiver_endpoint   TEXT,
+    provenance_id       TEXT,
+    activity            TEXT
+);
 """
 ACK_EVENT = "acknowledgement-message"
 
@@ -167,6 +183,7 @@ class MessageState:
         acked = response.get("identifier") if response else None
         code = response.get("code") if response else None
         now = time.time()
+        route = Route.of(bundle)
 
         def work(db: sqlite3.Connection) -> Observation:
             known_bundle = db.execute("SELECT header_id FROM bundles WHERE bundle_id = ?", (bundle_id,)).fetchone()
@@ -191,9 +208,13 @@ class MessageState:
                 db.execute("INSERT OR IGNORE INTO messages VALUES (?, ?, ?, ?, ?)",
                            (header_id, event, sender, now, name))
                 db.execute("INSERT OR IGNORE INTO bundles VALUES (?, ?, ?, ?)", (bundle_id, header_id, now, name))
+                db.execute("INSERT OR IGNORE INTO routes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           (header_id, *route.row()))
             if isinstance(acked, str) and acked and event == ACK_EVENT:
                 obs.acknowledges = acked
                 self._correlate(db, obs, acked, code, header_id, base, now)
+                if obs.acknowledged_known:
+                    obs.issues += _route_issues(db, acked, route)
             return obs
 
         return self._write(work)
@@ -219,6 +240,110 @@ class MessageState:
                 f"{code!r}", f"{base}.response.code"))
         db.execute("INSERT OR IGNORE INTO acknowledgements VALUES (?, ?, ?, ?)",
                    (header_id, acked, code if isinstance(code, str) else None, now))
+
+
+@dataclass
+class Party:
+    """One end of a message: SOR code and GLN (with the paths of their values) and endpoint."""
+
+    sor: str | None = None
+    gln: str | None = None
+    endpoint: str | None = None
+    #: where each value is in the Bundle (``sor``, ``gln``, ``endpoint``, ``party``)
+    paths: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Route:
+    """Who sent a message to whom (sender and primary receiver), and its own Provenance."""
+
+    sender: Party
+    receiver: Party
+    provenance_id: str | None = None
+    activity: str | None = None
+    #: the quoted Provenance of an Acknowledgement: (path, id, activity) of the one targeting the
+    #: acknowledged MessageHeader
+    quoted: dict[str, tuple[str, str | None, str | None]] = field(default_factory=dict)
+
+    def row(self) -> tuple[str | None, ...]:
+        return (self.sender.sor, self.sender.gln, self.sender.endpoint, self.receiver.sor, self.receiver.gln,
+                self.receiver.endpoint, self.provenance_id, self.activity)
+
+    @classmethod
+    def of(cls, bundle: dict[str, Any]) -> Route:
+        msg = Message(bundle)
+        header = msg.header or {}
+        base = f"Bundle.entry[{msg.header_index}].resource"
+
+        def party(ref: Any, where: str, endpoint: Any, endpoint_path: str) -> Party:
+            out = Party(paths={"party": where})
+            if isinstance(endpoint, str):
+                out.endpoint, out.paths["endpoint"] = endpoint, endpoint_path
+            found = msg.resolve(ref)
+            if found is None or found[1].get("resourceType") != "Organization":
+                return out
+            for j, ident in enumerate(_list(found[1].get("identifier"))):
+                if not isinstance(ident, dict) or not isinstance(ident.get("value"), str):
+                    continue
+                key = {SOR_SYSTEM: "sor", GLN_SYSTEM: "gln"}.get(ident.get("system"))  # type: ignore[arg-type]
+                if key is not None and getattr(out, key) is None:
+                    setattr(out, key, ident["value"])
+                    out.paths[key] = f"Bundle.entry[{found[0]}].resource.identifier[{j}].value"
+            return out
+
+        source = header.get("source")
+        sender = party(header.get("sender"), f"{base}.sender", source.get("endpoint")
+                       if isinstance(source, dict) else None, f"{base}.source.endpoint")
+        receiver = Party()
+        for j, dest in enumerate(_list(header.get("destination"))):
+            if isinstance(dest, dict) and _destination_use(dest) in (None, "primary"):
+                receiver = party(dest.get("receiver"), f"{base}.destination[{j}].receiver", dest.get("endpoint"),
+                                 f"{base}.destination[{j}].endpoint")
+                break
+        route = cls(sender, receiver)
+        for index, prov in msg.of_type("Provenance"):
+            target = msg.header_id_of((_list(prov.get("target")) or [None])[0])
+            if target is None:
+                continue
+            pid = prov.get("id") if isinstance(prov.get("id"), str) else None
+            if target == header.get("id"):
+                route.provenance_id, route.activity = pid, _activity(prov)
+            else:
+                route.quoted.setdefault(target, (f"Bundle.entry[{index}].resource", pid, _activity(prov)))
+        return route
+
+
+def _route_issues(db: sqlite3.Connection, acked: str, ack: Route) -> list[Issue]:
+    """The acknowledgement's route against the recorded route of the message it acknowledges."""
+    row = db.execute("SELECT sender_sor, sender_gln, source_endpoint, receiver_sor, receiver_gln, receiver_endpoint, "
+                     "provenance_id, activity FROM routes WHERE header_id = ?", (acked,)).fetchone()
+    event = db.execute("SELECT event FROM messages WHERE header_id = ?", (acked,)).fetchone()
+    if row is None or (event is not None and event[0] == ACK_EVENT):
+        return []
+    original_sender = Party(row[0], row[1], row[2])
+    original_receiver = Party(row[3], row[4], row[5])
+    out: list[Issue] = []
+    for rule, mine, theirs, role, other in (
+            (R.STATE_ACK_SENDER, ack.sender, original_receiver, "sender", "primary receiver"),
+            (R.STATE_ACK_RECEIVER, ack.receiver, original_sender, "primary receiver", "sender")):
+        for key, label in (("sor", "SOR code"), ("gln", "GLN"), ("endpoint", "endpoint")):
+            value, recorded = getattr(mine, key), getattr(theirs, key)
+            if value is None or recorded is None or value == recorded:
+                continue
+            out.append(rule.issue(f"the Acknowledgement's {role} has {label} {value}, but the {other} of the "
+                                  f"acknowledged message {acked} has {recorded}",
+                                  mine.paths.get(key, mine.paths.get("party", "Bundle"))))
+    quoted = ack.quoted.get(acked)
+    if quoted is not None and row[6] is not None:
+        path, pid, activity = quoted
+        if pid != row[6]:
+            out.append(R.STATE_ACK_PROVENANCE.issue(f"the quoted Provenance is {pid}; the latest Provenance of the "
+                                                    f"acknowledged message {acked} is {row[6]}", f"{path}.id"))
+        elif activity != row[7]:
+            out.append(R.STATE_ACK_PROVENANCE.issue(f"the quoted Provenance has activity {activity!r}; in the "
+                                                    f"acknowledged message {acked} it has {row[7]!r}",
+                                                    f"{path}.activity"))
+    return out
 
 
 def _statements() -> list[str]:
