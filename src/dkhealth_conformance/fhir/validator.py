@@ -22,6 +22,8 @@ from typing import Any
 from ..report import Issue, Severity
 from ..rules import Rule
 from . import rules as R
+from .fhirpath import Env, Fallback, Invariant
+from .fhirpath import parse as parse_fhirpath
 from .narrative import check_div
 from .packages import CoreMissing, Definitions
 from .snapshot import _split
@@ -804,34 +806,39 @@ class FhirValidator:
         from fhirpathpy.engine.nodes import ResourceNode
 
         context = {"resource": resource, "rootResource": root}
-        if primitive or (isinstance(value, dict) and value.get("resourceType") == type_path):
-            focus = value  # a resource as such: an expression may start with its type (Bundle.entry...)
-        else:
-            focus = ResourceNode.create_node(value, type_path)
+        env = Env(context, self._resolve_json, self._conforms_json, self._member_of, _html_ok)
+        as_such = primitive or (isinstance(value, dict) and value.get("resourceType") == type_path)
         for key, severity, human, expression in node.constraints:
             if key == "dom-6" and contained:
                 continue  # the narrative of the container covers its contained resources
-            fn = self._fhirpath_fn(expression)
-            if fn is None:
+            invariant = self._fhirpath_fn(expression)
+            if invariant is None:
                 continue
-            here = focus
             if primitive and _VALUE_PATH.search(expression):
-                here = {"value": value}  # `value` of a primitive is its value (as for the Java engine)
+                here: Any = {"value": value}  # `value` of a primitive is its value (as for the Java engine)
+                make_node: Any = lambda here=here: here  # noqa: E731
+            else:
+                here = value  # a resource as such: an expression may start with its type (Bundle.entry...)
+                make_node = (lambda: value) if as_such else (lambda: ResourceNode.create_node(value, type_path))
             try:
-                result = fn(here, context)
+                result = invariant.evaluate(here, make_node, context, env)
             except Exception:
                 continue
             if result == [False]:
                 level = Severity.WARNING if severity == "warning" else None
                 yield R.INVARIANT.issue(f"{key}: {human}", path, severity=level)
 
-    def _fhirpath_fn(self, expression: str) -> Any:
+    def _fhirpath_fn(self, expression: str) -> Invariant | None:
         if expression not in self._fhirpath:
             import fhirpathpy
+            from fhirpathpy.engine.util import set_paths
             from fhirpathpy.models import models
 
             try:
-                self._fhirpath[expression] = fhirpathpy.compile(expression, models["r4"], self._fhirpath_options)
+                tree = parse_fhirpath(expression)
+                reference = set_paths(fhirpathpy.apply_parsed_path, parsedPath=tree, model=models["r4"],
+                                      options=self._fhirpath_options)
+                self._fhirpath[expression] = Invariant(expression, tree, reference)
             except Exception:
                 self._fhirpath[expression] = None
         return self._fhirpath[expression]
@@ -950,6 +957,48 @@ class FhirValidator:
         if not self._where:
             return local
         return self._where[-1][3] + local[len(tree.root.path):]
+
+    def _resolve_json(self, inputs: list[Any]) -> list[Any]:
+        """resolve() for compiled expressions: the resources (JSON) the references point to."""
+        out = []
+        for item in inputs:
+            ref = item.get("reference") if isinstance(item, dict) else item
+            if isinstance(ref, str):
+                found = self.resolve_reference(ref)
+                if found is not None and isinstance(found.get("resourceType"), str):
+                    out.append(found)
+        return out
+
+    def _conforms_json(self, resource: Any, url: str) -> bool:
+        """conformsTo() for compiled expressions."""
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            raise Fallback
+        profile = self.tree(url)
+        if profile is None:
+            raise Fallback  # not loaded: the invariant is not evaluated
+        return profile.type == resource["resourceType"] and self._target_conforms(resource, profile)
+
+    def _member_of(self, value: Any, url: str) -> bool:
+        """memberOf() for compiled expressions: a code, Coding or CodeableConcept in a value set
+        expanded offline (an unknown value set or external system: not evaluated)."""
+        expansion = self.terminology.expand(url)
+        if expansion is None:
+            raise Fallback
+        pairs: list[tuple[Any, Any]]
+        if isinstance(value, str):
+            pairs = [(None, value)]
+        elif isinstance(value, dict) and "coding" in value:
+            pairs = [(c.get("system"), c.get("code")) for c in value.get("coding") or [] if isinstance(c, dict)]
+        elif isinstance(value, dict):
+            pairs = [(value.get("system"), value.get("code"))]
+        else:
+            raise Fallback
+        answers = [expansion.contains(s, c) for s, c in pairs if isinstance(c, str)]
+        if IN in answers:
+            return True
+        if UNKNOWN in answers or not answers:
+            raise Fallback
+        return False
 
     def _fhirpath_resolve(self, inputs: list[Any]) -> list[Any]:
         from fhirpathpy.engine.nodes import ResourceNode
@@ -1105,6 +1154,14 @@ def place_issue(issue: Issue, positions: dict[str, tuple[int, int | None]]) -> I
         cut = max(path.rfind("."), path.rfind("["))
         path = path[:cut] if cut > 0 else ""
     return issue
+
+
+def _html_ok(div: Any) -> bool:
+    """htmlChecks() for compiled expressions."""
+    if not isinstance(div, str):
+        raise Fallback
+    problems, _ = check_div(div)
+    return not problems
 
 
 def _has_value(inputs: list[Any]) -> list[bool]:

@@ -1,0 +1,898 @@
+"""FHIRPath invariants compiled to Python closures, with fhirpathpy as the reference engine.
+
+fhirpathpy parses an expression into a tree (plain dicts, so the tree can be cached as JSON) and
+interprets it; interpreting is the slowest part of validation. :func:`compile_tree` turns the
+common subset of the language that invariants use (paths, choice elements, ``where``/``all``/
+``exists``/``select``, ``empty``/``count``/``not``/``hasValue``, the three-valued logic of
+``and``/``or``/``xor``/``implies``, equality and comparison of strings, booleans and numbers,
+``in``, ``+`` on numbers and strings, a few string functions, ``%resource``/``%rootResource``)
+into nested closures over plain JSON values.
+
+Anything outside that subset is left to fhirpathpy, in two ways:
+
+- an expression with an unsupported node (type operators, dates and quantities, ``resolve()``,
+  ``memberOf``, ``matches`` …) is not compiled at all (:class:`Unsupported`);
+- a compiled expression that meets a value whose meaning depends on its FHIR type (a string that
+  looks like a date or time, a Quantity, a primitive with a ``_name`` extension object, more than
+  one item where one boolean is expected …) stops with :class:`Fallback` and the same input is
+  evaluated by fhirpathpy.
+
+So the result is fhirpathpy's wherever the two could differ; ``tests/fhir/test_fhirpath_compiled.py``
+checks that they agree on every invariant of the core specification over the official examples.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+#: a compiled expression: (focus collection, environment) -> result collection
+Expr = Callable[[list[Any], "Env"], list[Any]]
+
+
+class Unsupported(Exception):
+    """The expression uses something the compiler does not handle: evaluate it with fhirpathpy."""
+
+
+class Fallback(Exception):
+    """This input needs the types fhirpathpy knows: evaluate this call with fhirpathpy."""
+
+
+class Env:
+    """What an evaluation can see besides its focus: the external constants, and the validator's
+    answers to ``resolve()``, ``conformsTo()``, ``memberOf()`` and ``htmlChecks()`` (each raises
+    :class:`Fallback` where it cannot answer)."""
+
+    __slots__ = ("conforms", "constants", "html_ok", "member_of", "resolve")
+
+    def __init__(self, constants: dict[str, Any], resolve: Callable[[list[Any]], list[Any]] | None = None,
+                 conforms: Callable[[Any, str], bool] | None = None,
+                 member_of: Callable[[Any, str], bool] | None = None,
+                 html_ok: Callable[[Any], bool] | None = None) -> None:
+        self.constants = constants
+        self.resolve = resolve
+        self.conforms = conforms
+        self.member_of = member_of
+        self.html_ok = html_ok
+
+
+#: a string whose FHIRPath type could be a date, dateTime, time or instant: comparisons and
+#: equality of such strings follow calendar rules, which fhirpathpy implements
+_TEMPORAL = re.compile(r"\d{4}(-\d\d)?(-\d\d)?(T|$)|\d\d:\d\d(:\d\d)?")
+
+
+def _is_plain(value: Any) -> bool:
+    """A value whose comparison needs no FHIR type: a boolean, a number, a non-temporal string."""
+    if isinstance(value, str):
+        return _TEMPORAL.match(value) is None
+    return isinstance(value, bool | int | Decimal)
+
+
+# -------------------------------------------------------------------------------- values
+
+
+def _children(items: list[Any], name: str, choice_suffixes: tuple[str, ...]) -> list[Any]:
+    out: list[Any] = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        value = item.get(name)
+        if value is None:
+            if "_" + name in item:
+                raise Fallback  # a primitive with only an id or extensions
+            for suffix in choice_suffixes:  # a choice element: valueQuantity for value
+                value = item.get(name + suffix)
+                if value is not None:
+                    if "_" + name + suffix in item:
+                        raise Fallback
+                    break
+            if value is None:
+                continue
+        elif "_" + name in item:
+            raise Fallback
+        if isinstance(value, list):
+            out.extend(value)
+        else:
+            out.append(value)
+    return out
+
+
+def _boolean(items: list[Any]) -> bool | None:
+    """A collection where one boolean is expected: None for empty."""
+    if not items:
+        return None
+    if len(items) == 1 and isinstance(items[0], bool):
+        return items[0]
+    raise Fallback
+
+
+def _singleton(items: list[Any]) -> Any:
+    if len(items) != 1:
+        raise Fallback
+    return items[0]
+
+
+def _result(value: bool | None) -> list[Any]:
+    return [] if value is None else [value]
+
+
+# ----------------------------------------------------------------------------- compiler
+
+
+def _choice_suffixes() -> dict[str, tuple[str, ...]]:
+    """For each name of a choice element in R4 (``value``, ``effective`` …), the endings its JSON
+    names can have (``Quantity`` in ``valueQuantity``), from fhirpathpy's R4 model."""
+    from fhirpathpy.models import models
+
+    out: dict[str, set[str]] = {}
+    for path, types in models["r4"]["choiceTypePaths"].items():
+        out.setdefault(path.rsplit(".", 1)[-1], set()).update(t[:1].upper() + t[1:] for t in types)
+    return {name: tuple(sorted(types)) for name, types in out.items()}
+
+
+def compile_tree(tree: dict[str, Any]) -> Expr:
+    """The closure for a fhirpathpy parse tree (raises :class:`Unsupported`)."""
+    return Compiler().compile_tree(tree)
+
+
+class Compiler:
+    """Compiles fhirpathpy parse trees."""
+
+    _choices: dict[str, tuple[str, ...]] | None = None
+
+    def compile_tree(self, tree: dict[str, Any]) -> Expr:
+        children = tree.get("children") or []
+        if len(children) != 1:
+            raise Unsupported("empty expression")
+        return self._expr(children[0])
+
+    # -- expressions
+
+    def _expr(self, node: dict[str, Any]) -> Expr:
+        kind = node.get("type")
+        method = getattr(self, f"_{kind}", None)
+        if method is None:
+            raise Unsupported(str(kind))
+        result: Expr = method(node)
+        return result
+
+    def _kids(self, node: dict[str, Any]) -> list[dict[str, Any]]:
+        return list(node.get("children") or [])
+
+    def _op(self, node: dict[str, Any]) -> str:
+        return str((node.get("terminalNodeText") or [""])[0])
+
+    def _TermExpression(self, node: dict[str, Any]) -> Expr:
+        return self._term(self._kids(node)[0], first=True)
+
+    def _term(self, node: dict[str, Any], first: bool) -> Expr:
+        kind = node.get("type")
+        if kind == "InvocationTerm":
+            return self._invocation(self._kids(node)[0], first=first)
+        if kind == "LiteralTerm":
+            return self._literal(self._kids(node)[0])
+        if kind == "ExternalConstantTerm":
+            return self._constant(node)
+        if kind == "ParenthesizedTerm":
+            return self._expr(self._kids(node)[0])
+        raise Unsupported(str(kind))
+
+    def _InvocationExpression(self, node: dict[str, Any]) -> Expr:
+        left_node, right_node = self._kids(node)
+        left = self._expr(left_node)
+        right = self._invocation(right_node, first=False)
+        return lambda focus, env: right(left(focus, env), env)
+
+    def _IndexerExpression(self, node: dict[str, Any]) -> Expr:
+        coll_node, index_node = self._kids(node)
+        coll, index = self._expr(coll_node), self._expr(index_node)
+
+        def indexed(focus: list[Any], env: Env) -> list[Any]:
+            items, at = coll(focus, env), index(focus, env)
+            if not at:
+                return []
+            i = _singleton(at)
+            if not isinstance(i, int) or isinstance(i, bool):
+                raise Fallback
+            return [items[i]] if 0 <= i < len(items) else []
+
+        return indexed
+
+    # -- invocations
+
+    def _invocation(self, node: dict[str, Any], first: bool) -> Expr:
+        kind = node.get("type")
+        if kind == "MemberInvocation":
+            name = str(self._kids(node)[0].get("text", "")).strip("`")
+            return self._member(name, first)
+        if kind == "FunctionInvocation":
+            return self._function(self._kids(node)[0])
+        if kind == "ThisInvocation":
+            return lambda focus, env: focus
+        raise Unsupported(str(kind))
+
+    def _member(self, name: str, first: bool) -> Expr:
+        if name[:1].isupper():
+            if not first:
+                raise Unsupported("a type name after a dot")
+
+            def typed(focus: list[Any], env: Env) -> list[Any]:
+                if all(isinstance(x, dict) and x.get("resourceType") == name for x in focus):
+                    return focus
+                raise Fallback
+
+            return typed
+        if Compiler._choices is None:
+            Compiler._choices = _choice_suffixes()
+        suffixes = Compiler._choices.get(name, ())
+        return lambda focus, env: _children(focus, name, suffixes)
+
+    def _function(self, node: dict[str, Any]) -> Expr:
+        kids = self._kids(node)
+        name = str(kids[0].get("text"))
+        params = self._kids(kids[1]) if len(kids) > 1 else []
+        maker = _FUNCTIONS.get((name, len(params)))
+        if maker is None:
+            raise Unsupported(f"{name}/{len(params)}")
+        return maker(self, params)
+
+    # -- terms
+
+    def _literal(self, node: dict[str, Any]) -> Expr:
+        kind = node.get("type")
+        text = str(node.get("text", ""))
+        value: Any
+        if kind == "StringLiteral":
+            value = _unescape(text[1:-1])
+        elif kind == "BooleanLiteral":
+            value = text == "true"
+        elif kind == "NumberLiteral":
+            value = Decimal(text) if "." in text else int(text)
+        elif kind == "NullLiteral":
+            return lambda focus, env: []
+        else:
+            raise Unsupported(str(kind))
+        constant = [value]
+        return lambda focus, env: constant
+
+    def _constant(self, node: dict[str, Any]) -> Expr:
+        identifier = self._kids(self._kids(node)[0])[0]
+        name = str(identifier.get("text", "")).strip("`")
+        if name == "ucum":
+            constant = ["http://unitsofmeasure.org"]
+            return lambda focus, env: constant
+        if name not in ("resource", "rootResource"):
+            raise Unsupported(f"%{name}")
+
+        def external(focus: list[Any], env: Env) -> list[Any]:
+            value = env.constants.get(name)
+            if value is None:
+                raise Fallback
+            return value if isinstance(value, list) else [value]
+
+        return external
+
+    # -- operators
+
+    def _logic(self, node: dict[str, Any], combine: Callable[[bool | None, Expr, list[Any], Env], bool | None]
+               ) -> Expr:
+        left_node, right_node = self._kids(node)
+        left, right = self._expr(left_node), self._expr(right_node)
+        return lambda focus, env: _result(combine(_boolean(left(focus, env)), right, focus, env))
+
+    def _OrExpression(self, node: dict[str, Any]) -> Expr:
+        op = self._op(node)
+
+        def either(a: bool | None, right: Expr, focus: list[Any], env: Env) -> bool | None:
+            if op == "xor":
+                b = _boolean(right(focus, env))
+                return None if a is None or b is None else a != b
+            if a is True:
+                return True
+            b = _boolean(right(focus, env))
+            if b is True:
+                return True
+            return False if a is False and b is False else None
+
+        return self._logic(node, either)
+
+    def _AndExpression(self, node: dict[str, Any]) -> Expr:
+        def both(a: bool | None, right: Expr, focus: list[Any], env: Env) -> bool | None:
+            if a is False:
+                return False
+            b = _boolean(right(focus, env))
+            if b is False:
+                return False
+            return True if a is True and b is True else None
+
+        return self._logic(node, both)
+
+    def _ImpliesExpression(self, node: dict[str, Any]) -> Expr:
+        def implies(a: bool | None, right: Expr, focus: list[Any], env: Env) -> bool | None:
+            if a is False:
+                return True
+            b = _boolean(right(focus, env))
+            if b is True:
+                return True
+            if a is True:
+                return b
+            return None  # empty implies false-or-empty
+
+        return self._logic(node, implies)
+
+    def _EqualityExpression(self, node: dict[str, Any]) -> Expr:
+        op = self._op(node)
+        if op not in ("=", "!="):
+            raise Unsupported(op)  # ~ and !~: equivalence
+        left_node, right_node = self._kids(node)
+        left, right = self._expr(left_node), self._expr(right_node)
+
+        def equal(focus: list[Any], env: Env) -> list[Any]:
+            a, b = left(focus, env), right(focus, env)
+            if not a or not b:
+                return []
+            if len(a) != len(b):
+                return [op == "!="]
+            same = all(_same(x, y) for x, y in zip(a, b, strict=True))
+            return [same if op == "=" else not same]
+
+        return equal
+
+    def _InequalityExpression(self, node: dict[str, Any]) -> Expr:
+        op = self._op(node)
+        left_node, right_node = self._kids(node)
+        left, right = self._expr(left_node), self._expr(right_node)
+
+        def compare(focus: list[Any], env: Env) -> list[Any]:
+            a, b = left(focus, env), right(focus, env)
+            if not a or not b:
+                return []
+            x, y = _singleton(a), _singleton(b)
+            if not (_number(x) and _number(y)) and not (isinstance(x, str) and isinstance(y, str)
+                                                        and _is_plain(x) and _is_plain(y)):
+                raise Fallback
+            return [_COMPARE[op](x, y)]
+
+        return compare
+
+    def _AdditiveExpression(self, node: dict[str, Any]) -> Expr:
+        op = self._op(node)
+        left_node, right_node = self._kids(node)
+        left, right = self._expr(left_node), self._expr(right_node)
+        if op == "&":
+            def concatenate(focus: list[Any], env: Env) -> list[Any]:
+                parts = [left(focus, env), right(focus, env)]
+                if any(len(p) > 1 or (p and not isinstance(p[0], str)) for p in parts):
+                    raise Fallback
+                return ["".join(p[0] if p else "" for p in parts)]
+
+            return concatenate
+        if op not in ("+", "-"):
+            raise Unsupported(op)
+
+        def add(focus: list[Any], env: Env) -> list[Any]:
+            a, b = left(focus, env), right(focus, env)
+            if not a or not b:
+                return []
+            x, y = _singleton(a), _singleton(b)
+            if _integer(x) and _integer(y):
+                return [x + y if op == "+" else x - y]
+            if op == "+" and isinstance(x, str) and isinstance(y, str):
+                return [x + y]
+            raise Fallback
+
+        return add
+
+    def _MultiplicativeExpression(self, node: dict[str, Any]) -> Expr:
+        op = self._op(node)
+        if op not in ("*", "div", "mod"):
+            raise Unsupported(op)  # /: decimals
+        left_node, right_node = self._kids(node)
+        left, right = self._expr(left_node), self._expr(right_node)
+
+        def multiply(focus: list[Any], env: Env) -> list[Any]:
+            a, b = left(focus, env), right(focus, env)
+            if not a or not b:
+                return []
+            x, y = _singleton(a), _singleton(b)
+            if not (_integer(x) and _integer(y)):
+                raise Fallback
+            if op == "*":
+                return [x * y]
+            if y == 0:
+                return []
+            return [int(x / y)] if op == "div" else [x % y]
+
+        return multiply
+
+    def _UnionExpression(self, node: dict[str, Any]) -> Expr:
+        left_node, right_node = self._kids(node)
+        left, right = self._expr(left_node), self._expr(right_node)
+
+        def union(focus: list[Any], env: Env) -> list[Any]:
+            out: list[Any] = []
+            for x in left(focus, env) + right(focus, env):
+                if not any(_same(x, y) for y in out):
+                    out.append(x)
+            return out
+
+        return union
+
+    def _TypeExpression(self, node: dict[str, Any]) -> Expr:
+        if self._op(node) != "is":
+            raise Unsupported("as")
+        value_node, type_node = self._kids(node)
+        value, name = self._expr(value_node), _type_name(type_node)
+
+        def is_type(focus: list[Any], env: Env) -> list[Any]:
+            items = value(focus, env)
+            if not items:
+                return []
+            return [_is_type(_singleton(items), name)]
+
+        return is_type
+
+    def _MembershipExpression(self, node: dict[str, Any]) -> Expr:
+        op = self._op(node)
+        left_node, right_node = self._kids(node)
+        left, right = self._expr(left_node), self._expr(right_node)
+        if op == "contains":
+            left, right = right, left
+
+        def member(focus: list[Any], env: Env) -> list[Any]:
+            item, coll = left(focus, env), right(focus, env)
+            if not item:
+                return []
+            x = _singleton(item)
+            return [any(_equal(x, y) for y in coll)]
+
+        return member
+
+
+def _integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | Decimal) and not isinstance(value, bool)
+
+
+def _equal(x: Any, y: Any) -> bool:
+    if not (_is_plain(x) and _is_plain(y)):
+        raise Fallback
+    if isinstance(x, bool) or isinstance(y, bool):
+        if not (isinstance(x, bool) and isinstance(y, bool)):
+            raise Fallback
+        return x is y
+    if isinstance(x, str) != isinstance(y, str):
+        raise Fallback
+    return bool(x == y)
+
+
+def _type_name(node: dict[str, Any]) -> str:
+    """The resource type a TypeSpecifier (or an identifier used as one) names; other types and
+    qualified names are left to fhirpathpy."""
+    names: list[str] = []
+
+    def collect(n: dict[str, Any]) -> None:
+        if n.get("type") == "Identifier":
+            names.append(str(n.get("text", "")).strip("`"))
+        for child in n.get("children") or []:
+            collect(child)
+
+    collect(node)
+    if len(names) != 1 or names[0] in ("Resource", "DomainResource") or names[0] not in _resource_types():
+        raise Unsupported("a type other than a resource type")  # data types need fhirpathpy's type model
+    return names[0]
+
+
+_RESOURCE_TYPES: frozenset[str] | None = None
+
+
+def _resource_types() -> frozenset[str]:
+    """The R4 resource types (fhirpathpy's R4 model: types whose ancestry reaches Resource)."""
+    global _RESOURCE_TYPES
+    if _RESOURCE_TYPES is None:
+        from fhirpathpy.models import models
+
+        parents: dict[str, str] = models["r4"]["type2Parent"]
+        found = set()
+        for name in parents:
+            seen, current = 0, name
+            while current in parents and seen < 20:
+                current, seen = parents[current], seen + 1
+                if current == "Resource":
+                    found.add(name)
+                    break
+        _RESOURCE_TYPES = frozenset(found | {"Resource"})
+    return _RESOURCE_TYPES
+
+
+def _is_type(item: Any, name: str) -> bool:
+    """Whether a JSON value is of a (concrete) resource type: resources and other objects only."""
+    if not isinstance(item, dict):
+        raise Fallback
+    return item.get("resourceType") == name
+
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "<": lambda x, y: x < y, ">": lambda x, y: x > y, "<=": lambda x, y: x <= y, ">=": lambda x, y: x >= y}
+
+_ESCAPES = {"'": "'", '"': '"', "`": "`", "\\": "\\", "/": "/", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+
+
+def _unescape(text: str) -> str:
+    if "\\" not in text:
+        return text
+    out, i = [], 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text):
+            nxt = text[i + 1]
+            if nxt == "u" and i + 5 < len(text):
+                out.append(chr(int(text[i + 2:i + 6], 16)))
+                i += 6
+                continue
+            if nxt not in _ESCAPES:
+                raise Unsupported(f"escape \\{nxt}")
+            out.append(_ESCAPES[nxt])
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------- functions
+
+
+def _fn0(body: Callable[[list[Any]], list[Any]]) -> Callable[[Compiler, list[dict[str, Any]]], Expr]:
+    return lambda compiler, params: lambda focus, env: body(focus)
+
+
+def _criteria(combine: Callable[[list[Any], Expr, Env], list[Any]]
+              ) -> Callable[[Compiler, list[dict[str, Any]]], Expr]:
+    def make(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
+        inner = compiler._expr(params[0])
+        return lambda focus, env: combine(focus, inner, env)
+
+    return make
+
+
+def _where(focus: list[Any], inner: Expr, env: Env) -> list[Any]:
+    return [x for x in focus if _boolean(inner([x], env)) is True]
+
+
+def _all(focus: list[Any], inner: Expr, env: Env) -> list[Any]:
+    return [all(_boolean(inner([x], env)) is True for x in focus)]
+
+
+def _select(focus: list[Any], inner: Expr, env: Env) -> list[Any]:
+    out: list[Any] = []
+    for x in focus:
+        out.extend(inner([x], env))
+    return out
+
+
+def _not(focus: list[Any]) -> list[Any]:
+    value = _boolean(focus)
+    return [] if value is None else [not value]
+
+
+def _has_value(focus: list[Any]) -> list[Any]:
+    return [len(focus) == 1 and focus[0] is not None and not isinstance(focus[0], dict | list)]
+
+
+def _distinct(focus: list[Any]) -> list[Any]:
+    if not all(_is_plain(x) and not isinstance(x, bool) for x in focus):
+        raise Fallback
+    return [len(set(focus)) == len(focus)]
+
+
+def _same(x: Any, y: Any) -> bool:
+    """FHIRPath equality of two JSON values, complex ones property by property."""
+    if isinstance(x, dict) or isinstance(y, dict):
+        if _UCUM in (_get(x, "system"), _get(y, "system")):
+            raise Fallback  # fhirpathpy compares UCUM quantities as quantities
+        if not (isinstance(x, dict) and isinstance(y, dict)) or x.keys() != y.keys():
+            return False if isinstance(x, dict) and isinstance(y, dict) else _mixed()
+        return all(_same_items(x[k], y[k]) for k in x)
+    return _equal(x, y)
+
+
+_UCUM = "http://unitsofmeasure.org"
+
+
+def _get(value: Any, key: str) -> Any:
+    return value.get(key) if isinstance(value, dict) else None
+
+
+def _same_items(x: Any, y: Any) -> bool:
+    if isinstance(x, list) or isinstance(y, list):
+        xs, ys = (x if isinstance(x, list) else [x]), (y if isinstance(y, list) else [y])
+        return len(xs) == len(ys) and all(_same(a, b) for a, b in zip(xs, ys, strict=True))
+    return _same(x, y)
+
+
+def _mixed() -> bool:
+    raise Fallback
+
+
+def _intersect(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
+    other = compiler._expr(params[0])
+
+    def run(focus: list[Any], env: Env) -> list[Any]:
+        right = other(focus, env)
+        out: list[Any] = []
+        for x in focus:
+            if any(_same(x, y) for y in right) and not any(_same(x, z) for z in out):
+                out.append(x)
+        return out
+
+    return run
+
+
+def _string_test(test: Callable[[str, str], bool]) -> Callable[[Compiler, list[dict[str, Any]]], Expr]:
+    def make(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
+        argument = compiler._expr(params[0])
+
+        def run(focus: list[Any], env: Env) -> list[Any]:
+            arg = argument(focus, env)
+            if not focus or not arg:
+                return []
+            x, y = _singleton(focus), _singleton(arg)
+            if not isinstance(x, str) or not isinstance(y, str):
+                raise Fallback
+            return [test(x, y)]
+
+        return run
+
+    return make
+
+
+def _length(focus: list[Any]) -> list[Any]:
+    if not focus:
+        return []
+    x = _singleton(focus)
+    if not isinstance(x, str):
+        raise Fallback
+    return [len(x)]
+
+
+def _trace(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
+    return lambda focus, env: focus
+
+
+def _resolve(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
+    def run(focus: list[Any], env: Env) -> list[Any]:
+        if env.resolve is None:
+            raise Fallback
+        return env.resolve(focus)
+
+    return run
+
+
+def _matches(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
+    pattern = _literal_string(params[0])
+    if not pattern:
+        raise Unsupported("matches() without a literal pattern")
+    regex = re.compile(pattern, re.DOTALL)  # as fhirpathpy: a match anywhere in the string
+
+    def run(focus: list[Any], env: Env) -> list[Any]:
+        if not focus:
+            return []
+        x = _singleton(focus)
+        if not isinstance(x, str):
+            raise Fallback
+        return [regex.search(x) is not None]
+
+    return run
+
+
+def _literal_string(node: dict[str, Any]) -> str:
+    """The value of a parameter that is a string literal."""
+    while node.get("type") in ("TermExpression", "LiteralTerm") and node.get("children"):
+        node = node["children"][0]
+    if node.get("type") != "StringLiteral":
+        raise Unsupported("not a string literal")
+    return _unescape(str(node.get("text", ""))[1:-1])
+
+
+def _substring(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
+    start, length = compiler._expr(params[0]), compiler._expr(params[1]) if len(params) > 1 else None
+
+    def run(focus: list[Any], env: Env) -> list[Any]:
+        if not focus:
+            return []
+        x, at = _singleton(focus), start(focus, env)
+        if not isinstance(x, str):
+            raise Fallback
+        if not at:
+            return []
+        i = _singleton(at)
+        if not _integer(i):
+            raise Fallback
+        if i < 0 or i >= len(x):
+            return []
+        if length is None:
+            return [x[i:]]
+        n = length(focus, env)
+        if not n:
+            return [x[i:]]
+        count = _singleton(n)
+        if not _integer(count):
+            raise Fallback
+        return [x[i:i + count]]
+
+    return run
+
+
+_INTEGER_TEXT = re.compile(r"^[+-]?\d+$")
+
+
+def _to_integer(focus: list[Any]) -> list[Any]:
+    if len(focus) != 1:
+        return []
+    x = focus[0]
+    if isinstance(x, bool):
+        return [int(x)]
+    if _integer(x):
+        return [x]
+    if isinstance(x, str):
+        return [int(x)] if _INTEGER_TEXT.match(x) else []
+    raise Fallback
+
+
+def _iif(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
+    criterion = compiler._expr(params[0])
+    then = compiler._expr(params[1])
+    otherwise = compiler._expr(params[2]) if len(params) > 2 else None
+
+    def run(focus: list[Any], env: Env) -> list[Any]:
+        if criterion(focus, env) == [True]:  # as fhirpathpy: only a true singleton chooses the first
+            return then(focus, env)
+        return otherwise(focus, env) if otherwise is not None else []
+
+    return run
+
+
+def _of_type(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
+    name = _type_name(params[0])
+    return lambda focus, env: [x for x in focus if _is_type(x, name)]
+
+
+def _is(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
+    name = _type_name(params[0])
+    return lambda focus, env: [_is_type(_singleton(focus), name)] if focus else []
+
+
+def _extension(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
+    url = _literal_string(params[0])
+
+    def run(focus: list[Any], env: Env) -> list[Any]:
+        out = []
+        for x in focus:
+            if not isinstance(x, dict):
+                raise Fallback  # a primitive's extensions are in its _name object
+            found = [e for e in x.get("extension") or [] if isinstance(e, dict) and e.get("url") == url]
+            if len(found) > 1:
+                raise Fallback  # fhirpathpy gives the first only
+            out += found
+        return out
+
+    return run
+
+
+def _conforms_to(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
+    url = _literal_string(params[0])
+
+    def run(focus: list[Any], env: Env) -> list[Any]:
+        if not focus:
+            return []
+        if env.conforms is None:
+            raise Fallback
+        return [env.conforms(_singleton(focus), url)]
+
+    return run
+
+
+def _member_of(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
+    url = _literal_string(params[0])
+
+    def run(focus: list[Any], env: Env) -> list[Any]:
+        if not focus:
+            return []
+        if env.member_of is None:
+            raise Fallback
+        return [env.member_of(_singleton(focus), url)]
+
+    return run
+
+
+def _html_checks(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
+    def run(focus: list[Any], env: Env) -> list[Any]:
+        if not focus:
+            return []
+        if env.html_ok is None:
+            raise Fallback
+        return [env.html_ok(_singleton(focus))]
+
+    return run
+
+
+_FUNCTIONS: dict[tuple[str, int], Callable[[Compiler, list[dict[str, Any]]], Expr]] = {
+    ("empty", 0): _fn0(lambda f: [not f]),
+    ("exists", 0): _fn0(lambda f: [bool(f)]),
+    ("exists", 1): _criteria(lambda f, inner, env: [bool(_where(f, inner, env))]),
+    ("count", 0): _fn0(lambda f: [len(f)]),
+    ("not", 0): _fn0(_not),
+    ("hasValue", 0): _fn0(_has_value),
+    ("first", 0): _fn0(lambda f: f[:1]),
+    ("last", 0): _fn0(lambda f: f[-1:]),
+    ("tail", 0): _fn0(lambda f: f[1:]),
+    ("isDistinct", 0): _fn0(_distinct),
+    ("where", 1): _criteria(_where),
+    ("all", 1): _criteria(_all),
+    ("select", 1): _criteria(_select),
+    ("startsWith", 1): _string_test(lambda s, p: s.startswith(p)),
+    ("endsWith", 1): _string_test(lambda s, p: s.endswith(p)),
+    ("contains", 1): _string_test(lambda s, p: p in s),
+    ("length", 0): _fn0(_length),
+    ("trace", 1): _trace,
+    ("trace", 2): _trace,
+    ("resolve", 0): _resolve,
+    ("intersect", 1): _intersect,
+    ("matches", 1): _matches,
+    ("substring", 1): _substring,
+    ("substring", 2): _substring,
+    ("toInteger", 0): _fn0(_to_integer),
+    ("iif", 2): _iif,
+    ("iif", 3): _iif,
+    ("ofType", 1): _of_type,
+    ("is", 1): _is,
+    ("extension", 1): _extension,
+    ("conformsTo", 1): _conforms_to,
+    ("memberOf", 1): _member_of,
+    ("htmlChecks", 0): _html_checks,
+}
+
+
+# ----------------------------------------------------------------------------- invariants
+
+_TREES: dict[str, dict[str, Any]] = {}
+
+
+def parse(expression: str) -> dict[str, Any]:
+    """fhirpathpy's parse tree of an expression (kept for the process; never modified)."""
+    tree = _TREES.get(expression)
+    if tree is None:
+        from fhirpathpy.parser import parse as parse_expression
+
+        tree = _TREES[expression] = parse_expression(expression)
+    return tree
+
+
+class Invariant:
+    """One expression, compiled where possible, with fhirpathpy's evaluation of the same parse
+    tree behind it. ``tree`` is fhirpathpy's parse tree; ``reference`` evaluates it."""
+
+    __slots__ = ("compiled", "expression", "reference")
+
+    def __init__(self, expression: str, tree: dict[str, Any], reference: Callable[..., list[Any]]) -> None:
+        self.expression = expression
+        self.reference = reference
+        try:
+            self.compiled: Expr | None = compile_tree(tree)
+        except (Unsupported, KeyError, IndexError, ValueError, ArithmeticError):
+            self.compiled = None
+
+    def evaluate(self, focus: Any, make_node: Callable[[], Any], context: dict[str, Any], env: Env) -> list[Any]:
+        """The result for a focus (a JSON value); ``make_node`` gives fhirpathpy's focus for it."""
+        if self.compiled is not None:
+            try:
+                return self.compiled([focus], env)
+            except Exception:  # Fallback, or anything the closures did not foresee: the reference decides
+                pass
+        return self.reference(make_node(), context)
