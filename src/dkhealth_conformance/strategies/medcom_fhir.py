@@ -37,11 +37,13 @@ from .identifiers import cpr_numbers, d_ecpr_numbers, glns, sor_codes, x_ecpr_nu
 __all__ = [
     "MEDCOM_OPERATORS",
     "MedcomMutant",
+    "acknowledgement_of",
     "acknowledgements",
     "care_communications",
     "hospital_notifications",
     "invalid_medcom_messages",
     "medcom_messages",
+    "mutants_of",
 ]
 
 TERM = "http://medcomfhir.dk/ig/terminology/CodeSystem"
@@ -422,6 +424,47 @@ def _quoted_provenance(draw: st.DrawFn, ids: _Ids, acked_id: str, when: str, act
     return _provenance(ACK, profile, ids(), acked_id, when, activity, org, None)
 
 
+def _org_of(resource: dict[str, Any]) -> _Org:
+    values = {i.get("system"): i.get("value", "") for i in resource.get("identifier", []) if isinstance(i, dict)}
+    return _Org(resource["id"], values.get(SOR, ""), values.get(GLN, ""), resource.get("name", ""))
+
+
+def acknowledgement_of(message: dict[str, Any], code: str = "ok", ids: Callable[[], str] | None = None,
+                       when: str | None = None) -> dict[str, Any]:
+    """The Acknowledgement 2.0.3 answering ``message`` (a CareCommunication or HospitalNotification
+    Bundle, or an Acknowledgement), deterministically: sent by the message's primary receiver to its
+    sender, ``response.identifier`` the message's MessageHeader.id, the message's latest Provenance
+    quoted plus an own Provenance (activity ``acknowledgement``, entity ``revision`` naming the
+    message), and for ``transient-error``/``fatal-error`` an OperationOutcome in ``response.details``.
+
+    ``ids`` gives the new resource ids (by default UUIDs derived from the message and the code);
+    ``when`` is the acknowledgement's time (by default the message's Bundle.timestamp)."""
+    header = _header_of(message)
+    if ids is None:
+        counter = iter(range(1_000_000))
+        base = uuid.uuid5(uuid.NAMESPACE_URL, f"acknowledgement/{header.get('id')}/{code}")
+        ids = lambda: str(uuid.uuid5(base, str(next(counter))))  # noqa: E731
+    when = when or message.get("timestamp") or _stamp(dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
+    original_sender = _org_of(_org(message, header["sender"]))
+    receiver = _org_of(_org(message, header["destination"][0]["receiver"]))
+    hid = ids()
+    ack_header = _header(ACK, f"{ACK}/StructureDefinition/medcom-messaging-acknowledgementHeader",
+                         "acknowledgement-message", hid, receiver, original_sender, None)
+    ack_header["response"] = {"identifier": header["id"], "code": code}
+    resources: list[dict[str, Any]] = [ack_header]
+    if code != "ok":
+        oo_id = ids()
+        resources.append({"resourceType": "OperationOutcome", "id": oo_id,
+                          "text": _narrative(f"OperationOutcome {oo_id}: the message is rejected ({code})"),
+                          "issue": [{"severity": "error", "code": "value", "details": {"coding": [
+                              {"system": _ISSUE_DETAILS, "code": "MSG_VALUESET_VALUE_UNKNOWN"}]}}]})
+        ack_header["response"]["details"] = {"reference": f"OperationOutcome/{oo_id}"}
+    quoted = copy.deepcopy(_current_prov(message))
+    resources += [receiver.resource(), original_sender.resource(), quoted,
+                  _provenance(ACK, _ACK_PROV, ids(), hid, when, "acknowledgement", receiver, header["id"])]
+    return _bundle(ACK, f"{ACK}/StructureDefinition/medcom-messaging-acknowledgement", ids(), when, resources)
+
+
 def medcom_messages() -> st.SearchStrategy[dict[str, Any]]:
     """Any valid MedCom FHIR message of the three standards."""
     return st.one_of(care_communications(), hospital_notifications(), acknowledgements())
@@ -697,3 +740,15 @@ def invalid_medcom_messages(draw: st.DrawFn, standard: str | None = None,
     rule_id, _kinds, mutate = MEDCOM_OPERATORS[operator]
     description = mutate(bundle, draw)
     return MedcomMutant(bundle, rule_id, operator, description, f"medcom.{kind}")
+
+
+@st.composite
+def mutants_of(draw: st.DrawFn, bundle: dict[str, Any], standard: str, operator: str) -> MedcomMutant:
+    """``bundle`` (a valid message of ``standard``) broken by ``operator`` of :data:`MEDCOM_OPERATORS`:
+    the near miss of one given message (e.g. an Acknowledgement answering a message that was sent)."""
+    rule_id, kinds, mutate = MEDCOM_OPERATORS[operator]
+    if standard not in kinds or not _applies(operator, bundle):
+        raise ValueError(f"operator {operator} does not apply to this {standard} message")
+    broken = copy.deepcopy(bundle)
+    description = mutate(broken, draw)
+    return MedcomMutant(broken, rule_id, operator, description, f"medcom.{standard}")

@@ -2,7 +2,8 @@
 
 - :class:`CallableAdapter` — ``module:function`` (or ``path/to/file.py:function``), called with the
   message bytes; it returns a mapping or an object with ``accepted`` (bool) and optionally
-  ``answer`` (bytes or str) and ``processed`` (bool), or just a bool;
+  ``answer`` (bytes or str) and ``processed`` (bool), or just a bool; a function that accepts a
+  ``name`` keyword also gets the message's file name;
 - :class:`CommandAdapter` — a command line; ``{file}`` in it is replaced by a temporary file holding
   the message (without ``{file}`` the message goes to standard input); exit status 0 means
   accepted, standard output is the answer;
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import ipaddress
 import shlex
 import socket
@@ -112,6 +114,15 @@ def _load_callable(spec: str) -> Callable[[bytes], Any]:
     return function
 
 
+def _takes_name(function: Callable[..., Any]) -> bool:
+    """Whether the receiver function accepts a ``name`` keyword (the message's file name)."""
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+    return "name" in parameters or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+
+
 class CallableAdapter:
     kind = "callable"
 
@@ -122,10 +133,12 @@ class CallableAdapter:
         else:
             self.function = _load_callable(target)
             self.target = target
+        self.takes_name = _takes_name(self.function)
 
     def deliver(self, data: bytes, name: str) -> Delivery:
         try:
-            result = self.function(data)
+            function: Any = self.function
+            result = function(data, name=name) if self.takes_name else function(data)
         except Exception as exc:
             raise AdapterError(f"the receiver raised {type(exc).__name__}: {exc}") from exc
         return delivery_from(result)

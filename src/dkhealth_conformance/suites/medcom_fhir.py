@@ -28,6 +28,7 @@ Steps are element names (``name[n]`` picks the n-th, 0-based, as in FHIRPath), `
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import uuid
@@ -44,6 +45,7 @@ from .registry import (
     register_builder,
     register_correlator,
     register_path_evaluator,
+    register_resender,
 )
 
 ACKNOWLEDGEMENT = "medcom.acknowledgement"
@@ -198,14 +200,36 @@ def _draw(strategy: Any, seed: int) -> Any:
         raise BuildError(str(exc)) from None
 
 
-def _fresh(bundle: dict[str, Any], context: BuildContext) -> dict[str, Any]:
-    """The bundle with this run's Bundle.id and MessageHeader.id (every mention of the old ids)."""
+def _rename(bundle: dict[str, Any], renames: dict[str, str]) -> dict[str, Any]:
+    """The bundle with every mention of each old id (ids, references, fullUrls, narrative) renamed."""
     text = json.dumps(bundle, ensure_ascii=False)
-    old_header = header_of(bundle).get("id")
-    for old, part in ((bundle.get("id"), "bundle"), (old_header, "header")):
-        if old:
-            text = text.replace(old, _uuid(context, part))
+    for old, new in renames.items():
+        if old and old != new:
+            text = text.replace(old, new)
     return json.loads(text)
+
+
+def current_provenance(bundle: Any) -> dict[str, Any]:
+    """The Provenance whose target is the message's own MessageHeader, or ``{}``."""
+    target = f"MessageHeader/{header_of(bundle).get('id')}"
+    return next((p for p in _resources(bundle, "Provenance")
+                 if any((t or {}).get("reference") == target for t in p.get("target", []) or [])), {})
+
+
+def _fresh(bundle: dict[str, Any], context: BuildContext) -> dict[str, Any]:
+    """The bundle with this run's Bundle.id and MessageHeader.id, and a new id for the current
+    Provenance and the text segments it names (``entity`` role ``source``), so that two messages
+    built from one example are two messages (every mention of the old ids is renamed)."""
+    renames = {str(bundle.get("id")): _uuid(context, "bundle"),
+               str(header_of(bundle).get("id")): _uuid(context, "header")}
+    current = current_provenance(bundle)
+    if current.get("id"):
+        renames[current["id"]] = _uuid(context, "provenance")
+    for n, entity in enumerate(current.get("entity", []) or []):
+        value = ((entity.get("what") or {}).get("identifier") or {}).get("value")
+        if entity.get("role") == "source" and isinstance(value, str) and value.startswith("urn:uuid:"):
+            renames[value] = f"urn:uuid:{_uuid(context, 'segment', n)}"
+    return _rename(bundle, renames)
 
 
 def _built(bundle: dict[str, Any], context: BuildContext, **info: Any) -> Built:
@@ -213,8 +237,75 @@ def _built(bundle: dict[str, Any], context: BuildContext, **info: Any) -> Built:
     return Built(data, f"{context.case.id}-step{context.step}.json", "fhir-json", {**sent_facts(data), **info})
 
 
+def _step_number(value: Any, name: str, context: BuildContext, later: bool = False) -> int:
+    limit = len(context.case.steps) if later else context.step - 1
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= limit or value == context.step:
+        where = "another step" if later else "an earlier step"
+        raise BuildError(f"{name} must name {where} (1..{limit}), not {value!r}")
+    return value
+
+
+def step_message(context: BuildContext, number: int) -> Built:
+    """The message of step ``number`` of the case: as sent when it is an earlier step, else built
+    ahead (builders are deterministic, so a later step's message is known before it is sent)."""
+    if number < context.step:
+        return context.sent[number - 1]
+    from .registry import BUILDERS
+
+    step = context.case.steps[number - 1]
+    if step.builder not in ("carecommunication", "hospitalnotification"):
+        raise BuildError(f"step {number} ({step.builder}) cannot be named before it is sent; only a "
+                         "carecommunication or hospitalnotification step can")
+    try:
+        return BUILDERS[step.builder](step.params, BuildContext(context.suite, context.case, number, context.seed,
+                                                                list(context.sent)))
+    except RecursionError:
+        raise BuildError(f"step {number} and step {context.step} name each other") from None
+
+
+def _bundle_of(built: Built) -> dict[str, Any]:
+    try:
+        bundle = json.loads(built.data)
+    except ValueError:
+        raise BuildError(f"{built.name} is not FHIR JSON") from None
+    if not isinstance(bundle, dict):
+        raise BuildError(f"{built.name} is not a FHIR Bundle")
+    return bundle
+
+
+def _follow(bundle: dict[str, Any], original: dict[str, Any], source: str) -> dict[str, Any]:
+    """The follow-up ``bundle`` made to follow ``original``: its current Provenance names the
+    original's MessageHeader (``entity`` role revision or removal) and it carries the original's
+    Provenances as its history instead of the example's."""
+    current = current_provenance(bundle)
+    preceding = [e for e in current.get("entity", []) or [] if e.get("role") in ("revision", "removal")]
+    if not preceding:
+        raise BuildError(f"{source} does not follow a message (its current Provenance names none)")
+    old = str((preceding[0].get("what") or {}).get("reference", "")).rsplit("/", 1)[-1]
+    history = [e for e in original.get("entry", []) if (e.get("resource") or {}).get("resourceType") == "Provenance"]
+    entries = [e for e in bundle.get("entry", []) if not ((e.get("resource") or {}).get("resourceType") == "Provenance"
+                                                          and e["resource"].get("id") != current.get("id"))]
+    bundle = {**bundle, "entry": entries + copy.deepcopy(history)}
+    return _rename(bundle, {old: header_of(original).get("id", "")})
+
+
+def _same_ids(bundle: dict[str, Any], params: dict[str, Any], context: BuildContext) -> dict[str, Any]:
+    """``same_bundle_id: N`` / ``same_header_id: N``: reuse step N's Bundle.id / MessageHeader.id."""
+    renames: dict[str, str] = {}
+    if "same_bundle_id" in params:
+        earlier = sent_facts(context.sent[_step_number(params["same_bundle_id"], "same_bundle_id", context) - 1].data)
+        renames[str(bundle.get("id"))] = str(earlier.get("bundle"))
+    if "same_header_id" in params:
+        earlier = sent_facts(context.sent[_step_number(params["same_header_id"], "same_header_id", context) - 1].data)
+        renames[str(header_of(bundle).get("id"))] = str(earlier.get("header"))
+    return _rename(bundle, renames) if renames else bundle
+
+
+MESSAGE_PARAMS = {"example", "generated", "follows", "same_bundle_id", "same_header_id"}
+
+
 def _valid_message(kind: str, given: Any, context: BuildContext) -> Built:
-    params = _params(given, {"example", "generated"})
+    params = _params(given, MESSAGE_PARAMS)
     if params.get("generated"):
         from ..strategies import medcom_fhir as strategies
 
@@ -227,7 +318,15 @@ def _valid_message(kind: str, given: Any, context: BuildContext) -> Built:
         if not source.startswith(kind) or not path.is_file():
             raise BuildError(f"no {kind} example {source!r} in {path.parent}")
         bundle = json.loads(path.read_text(encoding="utf-8"))
-    built = _built(_fresh(bundle, context), context, source=source)
+    bundle = _fresh(bundle, context)
+    info: dict[str, Any] = {"source": source}
+    if "follows" in params:
+        number = _step_number(params["follows"], "follows", context, later=True)
+        original = _bundle_of(step_message(context, number))
+        bundle = _follow(bundle, original, source)
+        info["follows"] = {"step": number, "header": header_of(original).get("id")}
+    bundle = _same_ids(bundle, params, context)
+    built = _built(bundle, context, **info)
     report = validate(built.data)
     if not report.valid:
         raise BuildError(f"the built {kind} is not valid: {', '.join(report.rule_ids())}")
@@ -244,6 +343,29 @@ def build_hospitalnotification(given: Any, context: BuildContext) -> Built:
     return _valid_message("hospitalnotification", given, context)
 
 
+def _mutant(bundle: dict[str, Any], kind: str, operator: str, context: BuildContext) -> Any:
+    from ..strategies.medcom_fhir import MEDCOM_OPERATORS, mutants_of
+
+    if operator not in MEDCOM_OPERATORS or kind not in MEDCOM_OPERATORS[operator][1]:
+        usable = [name for name, (_r, kinds, _m) in MEDCOM_OPERATORS.items() if kind in kinds]
+        raise BuildError(f"operator {operator!r} does not apply to {kind}; known: {', '.join(usable)}")
+    try:
+        strategy = mutants_of(bundle, kind, operator)
+        return _draw(strategy, _seed(context, kind, operator))
+    except ValueError as exc:
+        raise BuildError(str(exc)) from None
+
+
+def _checked_mutant(mutant: Any, context: BuildContext, **info: Any) -> Built:
+    built = _built(mutant.bundle, context, operator=mutant.operator, mutation=mutant.description,
+                   rule=mutant.rule_id, **info)
+    found = validate(built.data).rule_ids()
+    if mutant.rule_id not in found:
+        raise BuildError(f"mutation {mutant.operator} ({mutant.description}) did not give {mutant.rule_id}; "
+                         f"found {', '.join(found) or 'nothing'}")
+    return built
+
+
 @register_builder("invalid_medcom")
 def build_invalid(given: Any, context: BuildContext) -> Built:
     from ..strategies.medcom_fhir import MEDCOM_OPERATORS, invalid_medcom_messages
@@ -257,12 +379,70 @@ def build_invalid(given: Any, context: BuildContext) -> Built:
         usable = [name for name, (_r, kinds, _m) in MEDCOM_OPERATORS.items() if kind in kinds]
         raise BuildError(f"operator {operator!r} does not apply to {kind}; known: {', '.join(usable)}")
     mutant = _draw(invalid_medcom_messages(kind, (operator,)), _seed(context, kind, operator))
-    built = _built(mutant.bundle, context, operator=operator, mutation=mutant.description, rule=mutant.rule_id)
+    built = _built(mutant.bundle, context, operator=operator, mutation=mutant.description,
+                   rule=mutant.rule_id)
     found = validate(built.data).rule_ids()
     if mutant.rule_id not in found:
         raise BuildError(f"mutation {operator} ({mutant.description}) did not give {mutant.rule_id}; "
                          f"found {', '.join(found) or 'nothing'}")
     return built
+
+
+@register_builder("acknowledgement")
+def build_acknowledgement(given: Any, context: BuildContext) -> Built:
+    """``acknowledgement: {of, code, operator, same_bundle_id, same_header_id}``: the Acknowledgement
+    of step ``of``'s message (without ``of``: of a CareCommunication never sent) with ``code`` (ok,
+    transient-error, fatal-error), made by :func:`~dkhealth_conformance.strategies.medcom_fhir.acknowledgement_of`;
+    with ``operator`` broken by that operator of ``MEDCOM_OPERATORS``."""
+    from ..strategies.medcom_fhir import acknowledgement_of
+
+    params = _params(given, {"of", "code", "operator", "same_bundle_id", "same_header_id"})
+    code = params.get("code", "ok")
+    if code not in ("ok", *ERROR_CODES):
+        raise BuildError(f"code {code!r}: expected ok, transient-error or fatal-error")
+    if "of" in params:
+        number = _step_number(params["of"], "of", context)
+        original = _bundle_of(context.sent[number - 1])
+    else:
+        number = None
+        unsent = BuildContext(context.suite, context.case, context.step, f"{context.seed}/unsent", [])
+        original = _bundle_of(_valid_message("carecommunication", {}, unsent))
+    counter = iter(range(1000))
+    ack = acknowledgement_of(original, code, ids=lambda: _uuid(context, "ack", next(counter)))
+    ack = _same_ids(ack, params, context)
+    info = {"acknowledges": header_of(original).get("id"), "of": number, "code": code}
+    if "operator" in params:
+        return _checked_mutant(_mutant(ack, "acknowledgement", params["operator"], context), context, **info)
+    built = _built(ack, context, **info)
+    if (header_of(original).get("eventCoding") or {}).get("code") != "acknowledgement-message":
+        report = validate(built.data)
+        if not report.valid:
+            raise BuildError(f"the built acknowledgement is not valid: {', '.join(report.rule_ids())}")
+    return built
+
+
+def _later(stamp: Any, minutes: int) -> Any:
+    """An ISO dateTime ``minutes`` later, keeping its time-zone form (or the value when unparsable)."""
+    import datetime as dt
+
+    if not isinstance(stamp, str):
+        return stamp
+    try:
+        moment = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return stamp
+    text = (moment + dt.timedelta(minutes=minutes)).isoformat(timespec="seconds")
+    return text.replace("+00:00", "Z") if stamp.endswith("Z") else text
+
+
+@register_resender("fhir-json")
+def resend_fhir(earlier: Built, context: BuildContext) -> Built:
+    """MedCom's resend (MR7): the same message with a new Bundle.id and a Bundle.timestamp 30 minutes later."""
+    bundle = _bundle_of(earlier)
+    bundle["id"] = _uuid(context, "bundle")
+    bundle["timestamp"] = _later(bundle.get("timestamp"), 30)
+    keep = {k: v for k, v in earlier.info.items() if k not in ("bundle", "header", "event")}
+    return _built(bundle, context, **keep)
 
 
 # ------------------------------------------------------------------------------------- answers

@@ -138,8 +138,11 @@ def _semantic_problems(data: dict[str, Any], path: Path, builders: set[str], ans
             builder, params = next(iter(step["send"].items()))
             if builder not in builders:
                 problems.append(f"{where}/steps/{s}: unknown builder {builder!r}; known: {', '.join(sorted(builders))}")
-            if builder == "again" and not (isinstance(params, int) and 1 <= params <= s):
-                problems.append(f"{where}/steps/{s}: again must name an earlier step (1..{s})")
+            if builder in ("again", "resend") and not (isinstance(params, int) and 1 <= params <= s):
+                problems.append(f"{where}/steps/{s}: {builder} must name an earlier step (1..{s})")
+            same = step["expect"].get("same_answer")
+            if same is not None and not 1 <= same <= s:
+                problems.append(f"{where}/steps/{s}: same_answer must name an earlier step (1..{s})")
             answer = step["expect"].get("answer")
             if answer is not None and answer not in answers:
                 problems.append(f"{where}/steps/{s}: unknown answer kind {answer!r}; "

@@ -39,6 +39,7 @@ from .registry import (
     register_answer,
     register_builder,
     register_correlator,
+    register_resender,
 )
 
 RECEIPT_TYPES = {"positive": "medcom.oioxml.XCTL03", "negative": "medcom.oioxml.XCTL02"}
@@ -135,10 +136,31 @@ def sent_facts(data: bytes) -> dict[str, Any]:
     }
 
 
+SAME_PARAMS = ("same_envelope", "same_letters")
+
+
+def _earlier(value: Any, name: str, context: BuildContext) -> dict[str, Any]:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value < context.step:
+        raise BuildError(f"{name} must name an earlier step (1..{context.step - 1}), not {value!r}")
+    return sent_facts(context.sent[value - 1].data)
+
+
+def _same_ids(root: Any, params: dict[str, Any], context: BuildContext) -> None:
+    """``same_envelope: N`` reuses step N's Envelope/Identifier, ``same_letters: N`` its letter identifiers."""
+    if params.get("same_envelope") is not None:
+        _child(root, "Envelope", "Identifier").text = _earlier(params["same_envelope"], "same_envelope",
+                                                               context)["envelope"]
+    if params.get("same_letters") is not None:
+        letters = _earlier(params["same_letters"], "same_letters", context)["letters"]
+        for letter, earlier in zip(_letters(root), letters, strict=False):
+            _child(letter, "Letter", "Identifier").text = earlier["identifier"]
+
+
 @register_builder("letter")
 def build_letter(given: Any, context: BuildContext) -> Built:
-    params = _params(given, set(LETTER_DEFAULTS))
+    params = _params(given, {*LETTER_DEFAULTS, *SAME_PARAMS})
     root = _make(params, context)
+    _same_ids(root, params, context)
     built = _built(root, params, context)
     report = validate(built.data)
     if not report.valid:
@@ -190,11 +212,12 @@ MUTATIONS = ("missing-element", "unexpected-element", "order", "enumeration", "l
 
 @register_builder("invalid_letter")
 def build_invalid_letter(given: Any, context: BuildContext) -> Built:
-    params = _params(given, {*LETTER_DEFAULTS, "operator"})
+    params = _params(given, {*LETTER_DEFAULTS, *SAME_PARAMS, "operator"})
     operator = params.get("operator", "missing-element")
     if operator not in MUTATIONS:
         raise BuildError(f"operator {operator!r} is not available to invalid_letter; known: {', '.join(MUTATIONS)}")
     root = _make(params, context)
+    _same_ids(root, params, context)
     done = _mutate(root, operator)
     rule = OPERATORS[operator].rule_id
     built = _built(root, params, context, operator=operator, mutation=done, rule=rule)
@@ -202,6 +225,29 @@ def build_invalid_letter(given: Any, context: BuildContext) -> Built:
     if rule not in found:
         raise BuildError(f"mutation {operator} ({done}) did not give {rule}; found {', '.join(found) or 'nothing'}")
     return built
+
+
+@register_resender("oioxml")
+def resend_letter(earlier: Built, context: BuildContext) -> Built:
+    """A resend of an Emessage: the same letters (same Letter/Identifier) in a new envelope (a new
+    Envelope/Identifier, Envelope/Sent 30 minutes later), in the encoding it was sent in."""
+    import datetime as dt
+
+    tree = etree.fromstring(earlier.data, payload_mod.xml_parser()).getroottree()
+    root = tree.getroot()
+    _child(root, "Envelope", "Identifier").text = context.identifier("E")
+    date, time = _child(root, "Envelope", "Sent", "Date"), _child(root, "Envelope", "Sent", "Time")
+    if date is not None and time is not None:
+        try:
+            moment = dt.datetime.fromisoformat(f"{(date.text or '').strip()}T{(time.text or '').strip()}")
+        except ValueError:
+            moment = None
+        if moment is not None:
+            moment += dt.timedelta(minutes=30)
+            date.text, time.text = moment.date().isoformat(), moment.strftime("%H:%M")
+    data: bytes = etree.tostring(root, xml_declaration=True, encoding=tree.docinfo.encoding or "UTF-8")  # type: ignore[assignment]
+    keep = {k: v for k, v in earlier.info.items() if k not in ("envelope", "acknowledgement", "letters")}
+    return Built(data, f"{context.case.id}-step{context.step}.xml", "oioxml", {**sent_facts(data), **keep})
 
 
 # -------------------------------------------------------------------------------------- answers

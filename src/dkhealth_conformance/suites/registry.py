@@ -76,11 +76,16 @@ AnswerCheck = Callable[[bytes | None, Built], tuple[list[Check], dict[str, Any]]
 Correlator = Callable[[bytes, bytes], tuple[list[Check], dict[str, Any]]]
 #: (parsed payload, path) -> the matched values (texts), or raises ValueError for a bad path
 PathEvaluator = Callable[[Any, str], list[str]]
+#: (an earlier step's message, context) -> that message resent as its format resends (new envelope id)
+Resender = Callable[[Built, BuildContext], Built]
 
 BUILDERS: dict[str, Builder] = {}
 ANSWERS: dict[str, AnswerCheck] = {}
 CORRELATORS: dict[str, Correlator] = {}
 PATH_EVALUATORS: dict[str, PathEvaluator] = {}
+RESENDERS: dict[str, Resender] = {}
+#: builders whose parameter is the number of an earlier step
+STEP_BUILDERS = ("again", "resend")
 
 
 def register_builder(name: str) -> Callable[[Builder], Builder]:
@@ -107,6 +112,13 @@ def register_correlator(payload_format: str) -> Callable[[Correlator], Correlato
 def register_path_evaluator(payload_format: str) -> Callable[[PathEvaluator], PathEvaluator]:
     def add(function: PathEvaluator) -> PathEvaluator:
         PATH_EVALUATORS[payload_format] = function
+        return function
+    return add
+
+
+def register_resender(payload_format: str) -> Callable[[Resender], Resender]:
+    def add(function: Resender) -> Resender:
+        RESENDERS[payload_format] = function
         return function
     return add
 
@@ -144,6 +156,36 @@ def _again(step: Any, context: BuildContext) -> Built:
     earlier = context.sent[int(step) - 1]
     return Built(earlier.data, f"{context.case.id}-step{context.step}.{earlier.name.rsplit('.', 1)[-1]}",
                  earlier.format, {**earlier.info, "again": int(step)})
+
+
+@register_builder("resend")
+def _resend(step: Any, context: BuildContext) -> Built:
+    """The message of an earlier step (1-based) resent as a sender resends it: the same message (same
+    letter identifiers, same MessageHeader.id) in a new envelope (new Envelope/Identifier or Bundle.id,
+    a later send time), as MedCom's reliable messaging has it (reference §3.7, MR7)."""
+    earlier = context.sent[int(step) - 1]
+    resender = RESENDERS.get(earlier.format)
+    if resender is None:
+        raise BuildError(f"no resend for {earlier.format} messages; known: {', '.join(sorted(RESENDERS))}")
+    built = resender(earlier, context)
+    built.info = {**built.info, "resend": int(step)}
+    return built
+
+
+@register_builder("outgoing")
+def _outgoing(spec: Any, context: BuildContext) -> Built:
+    """A message handed to the receiver as one its own system sent (``outgoing: {<builder>: {...}}``),
+    so that it can correlate the acknowledgements that follow; the file name ends in ``-outgoing``
+    plus the extension (the name reaches commands as the file, HTTP endpoints as ``X-Dkhealth-Name``
+    and callables taking a ``name`` argument)."""
+    if not isinstance(spec, dict) or len(spec) != 1:
+        raise BuildError("outgoing takes one builder with its parameters, e.g. outgoing: {carecommunication: {}}")
+    (builder, params), = spec.items()
+    if builder not in BUILDERS or builder in ("outgoing", *STEP_BUILDERS):
+        raise BuildError(f"outgoing: unknown or unusable builder {builder!r}")
+    built = BUILDERS[builder](params, context)
+    stem, _, extension = built.name.rpartition(".")
+    return Built(built.data, f"{stem}-outgoing.{extension}", built.format, {**built.info, "outgoing": True})
 
 
 @register_answer("any")

@@ -276,6 +276,8 @@ def run_receiver_case(suite: Suite, case: Case, adapter: Adapter, seed: str,
             digests.append({"case": case.id, "step": n, "role": "answer", "name": f"{case.id}-step{n}-answer",
                             "sha256": _sha256(delivery.answer), "size": len(delivery.answer)})
         checks = _step_checks(step.expect, built, delivery, record)
+        if "same_answer" in step.expect:
+            checks.append(_same_answer(steps[step.expect["same_answer"] - 1], record, step.expect["same_answer"]))
         for check in checks:
             check.name = f"step {n}: {check.name}"
             if not check.ok:
@@ -312,6 +314,29 @@ def _step_checks(expect: dict[str, Any], built: Built, delivery: Any, record: di
             kind = "xml" if loaded.xml is not None else loaded.format
             checks += [evaluate(a, document, kind) for a in expect["assert"]]
     return checks
+
+
+def _answer_signature(record: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """What a duplicate must answer alike: acceptance, the answer's standard and its response code."""
+    received = record.get("received") or {}
+    answer = (record.get("answer") or {}) if received.get("answer") else {}
+    return received.get("accepted"), answer.get("standard"), answer.get("code")
+
+
+def _describe(signature: tuple[Any, Any, Any]) -> str:
+    accepted, standard, code = signature
+    what = "accepted" if accepted else "rejected"
+    answer = " ".join(str(x) for x in (standard, code) if x) or "no answer"
+    return f"{what}, {answer}"
+
+
+def _same_answer(earlier: dict[str, Any], record: dict[str, Any], number: int) -> Check:
+    """The receiver must answer this step as it answered step ``number`` (never positive first and
+    negative later, or the other way round)."""
+    before, now = _answer_signature(earlier), _answer_signature(record)
+    return Check("same_answer", before == now,
+                 "" if before == now else f"the answer differs from step {number}'s: step {number} "
+                 f"{_describe(before)}; this step {_describe(now)}")
 
 
 def new_seed() -> str:
