@@ -507,12 +507,20 @@ def test_json_positions() -> None:
 
     text = '{"resourceType": "Patient",\n "name": [{"given": ["A", "B"]}],\n "x": {"a": [1, {"b": null}]}}'
     got = json_positions(text)
-    assert got["Patient"] == (1, 1)
-    assert got["Patient.name"] == (2, 10)
-    assert got["Patient.name[0].given[1]"] == (2, 27)
-    assert got["Patient.x.a[1].b"] == (3, 23)
-    assert json_positions('{"a": "x\\"y", "b": [true]}', root="R") == {
-        "R": (1, 1), "R.a": (1, 7), "R.b": (1, 20), "R.b[0]": (1, 21)}
+    assert got.get("Patient.x.a[1].b") == (3, 23)  # far first: the positions on the way are noted
+    assert got.get("Patient") == (1, 1)
+    assert got.get("Patient.name") == (2, 10)
+    assert got.get("Patient.name[0].given[1]") == (2, 27)
+    assert got["Patient.x.a[0]"] == (3, 14)
+    assert got.get("Patient.name[0].given[2]") is None
+    assert got.get("Patient.nothing.deeper") is None
+    assert got.get("Other.name") is None
+    small = json_positions('{"a": "x\\"y", "b": [true], "_c": {"id": "1"}}', root="R")
+    assert [small.get(p) for p in ("R", "R.a", "R.b", "R.b[0]", "R._c.id")] == [
+        (1, 1), (1, 7), (1, 20), (1, 21), (1, 41)]
+    broken = json_positions('{"resourceType": "Patient", "name": [{"given": ["A"', )
+    assert broken.get("Patient.name[0].given[0]") == (1, 49)
+    assert broken.get("Patient.name[1]") is None
 
 
 def test_json_text_issues_have_line_and_column(structural: FhirValidator) -> None:

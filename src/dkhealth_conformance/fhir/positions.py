@@ -1,69 +1,122 @@
-"""Line and column of every value in a JSON text, by FHIRPath-style path.
+"""Line and column of values in a JSON text, by FHIRPath-style path, found when asked.
 
-``json_positions('{"resourceType": "Patient", "name": [{"given": ["A"]}]}')`` gives
-``{"Patient": (1, 1), "Patient.resourceType": (1, 18), "Patient.name": (1, 37),
-"Patient.name[0]": (1, 38), ...}``: the position (1-based) where each value starts. Paths are
-those the validator reports (the root is named by its ``resourceType``); a ``_name`` property is
-recorded under its own key.
+``json_positions('{"resourceType": "Patient", "name": [{"given": ["A"]}]}')`` is a mapping whose
+``get("Patient.name[0].given[0]")`` is ``(1, 49)``: the position (1-based) where that value starts.
+Paths are those the validator reports (the root is named by its ``resourceType``); a ``_name``
+property is found under its own key.
+
+Only the paths asked for are looked up: the text is walked from the nearest position already
+known, and the values on the way that are not wanted are skipped with the standard library's C
+scanner. A report with a few issues costs a few short walks instead of a tokenisation of the
+whole text in Python.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from bisect import bisect_right
+from json.decoder import scanstring  # type: ignore[attr-defined]
+from json.scanner import make_scanner
 
-_TOKEN = re.compile(
-    r'\s*(?:(?P<str>"(?:[^"\\]|\\.)*")|(?P<open>[\[{])|(?P<close>[\]}])|(?P<colon>:)|(?P<comma>,)'
-    r"|(?P<atom>[^\s\[\]{}:,\"]+))",
-    re.DOTALL,
-)
+_WS = re.compile(r"[ \t\n\r]*")
+_SEGMENT = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
 _ROOT_TYPE = re.compile(r'"resourceType"\s*:\s*"([^"\\]*)"')
+_SKIP = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 
 
-def json_positions(text: str, root: str | None = None) -> dict[str, tuple[int, int]]:
-    """Positions of the values of a JSON text (best effort: a malformed text gives what could be
-    read up to the error)."""
-    if root is None:
-        found = _ROOT_TYPE.search(text)
-        root = found.group(1) if found else "(resource)"
-    line_starts = [0] + [nl.end() for nl in re.finditer("\n", text)]
+class JsonPositions(dict[str, tuple[int, int | None]]):
+    """Positions of the values of a JSON text (best effort: a malformed text gives what can be
+    read up to the error). Entries set explicitly take precedence."""
 
-    def where(offset: int) -> tuple[int, int]:
-        line = bisect_right(line_starts, offset)
-        return line, offset - line_starts[line - 1] + 1
+    def __init__(self, text: str, root: str | None = None) -> None:
+        super().__init__()
+        if root is None:
+            found = _ROOT_TYPE.search(text)
+            root = found.group(1) if found else "(resource)"
+        self._text, self._root = text, root
+        start = _WS.match(text, 0).end()  # type: ignore[union-attr]
+        self._offsets: dict[str, int] = {root: start} if start < len(text) else {}
 
-    out: dict[str, tuple[int, int]] = {}
-    # stack of [path, kind ('{' or '['), next index, pending key]
-    stack: list[list[object]] = []
-    pos = 0
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if m is None:
-            break
-        pos = m.end()
-        kind = m.lastgroup
-        start = m.start(kind) if kind else pos
-        if kind in ("open", "str", "atom"):
-            if stack and stack[-1][1] == "{" and stack[-1][3] is None and kind == "str":
-                key = m.group("str")
-                stack[-1][3] = json.loads(key) if "\\" in key else key[1:-1]  # a key
-                continue
-            if stack and stack[-1][1] == "[":
-                path = f"{stack[-1][0]}[{stack[-1][2]}]"
-                stack[-1][2] = int(stack[-1][2]) + 1  # type: ignore[call-overload]
-            elif stack:
-                path = f"{stack[-1][0]}.{stack[-1][3]}"
-            else:
-                path = root
-            out.setdefault(path, where(start))
-            if kind == "open":
-                stack.append([path, m.group("open"), 0, None])
-        elif kind == "close":
-            if stack:
-                stack.pop()
-        elif kind == "comma":
-            if stack and stack[-1][1] == "{":
-                stack[-1][3] = None
-        # colon: nothing to do
-    return out
+    def get(self, path: str, default: tuple[int, int | None] | None = None  # type: ignore[override]
+            ) -> tuple[int, int | None] | None:
+        if dict.__contains__(self, path):
+            return dict.__getitem__(self, path)
+        found = self._locate(path)
+        return found if found is not None else default
+
+    def __missing__(self, path: str) -> tuple[int, int | None]:
+        found = self._locate(path)
+        if found is None:
+            raise KeyError(path)
+        return found
+
+    def _locate(self, path: str) -> tuple[int, int] | None:
+        offset = self._offset(path)
+        if offset is None:
+            return None
+        text = self._text
+        return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
+
+    def _offset(self, path: str) -> int | None:
+        if path in self._offsets:
+            return self._offsets[path]
+        if not path.startswith(self._root) or self._root not in self._offsets:
+            return None
+        steps: list[tuple[str, str | int]] = []  # (path so far, key or index)
+        at = len(self._root)
+        for m in _SEGMENT.finditer(path, at):
+            if m.start() != at:
+                return None
+            at = m.end()
+            steps.append((path[:at], m.group(1) if m.group(1) is not None else int(m.group(2))))
+        if at != len(path):
+            return None
+        k = len(steps)
+        while k > 0 and steps[k - 1][0] not in self._offsets:
+            k -= 1  # the nearest known position on the way
+        offset = self._offsets[steps[k - 1][0] if k else self._root]
+        parent = steps[k - 1][0] if k else self._root
+        for here, step in steps[k:]:
+            found = self._child(parent, offset, step)
+            if found is None:
+                return None
+            parent, offset = here, found
+        return offset
+
+    def _child(self, parent: str, offset: int, step: str | int) -> int | None:
+        """Walks the object or array at ``offset`` up to ``step``, noting the positions passed."""
+        text, offsets = self._text, self._offsets
+        opening = "{" if isinstance(step, str) else "["
+        if text[offset:offset + 1] != opening:
+            return None
+        i, index = _WS.match(text, offset + 1).end(), 0  # type: ignore[union-attr]
+        try:
+            while i < len(text) and text[i] not in "]}":
+                if opening == "{":
+                    if text[i] != '"':
+                        return None
+                    key, i = scanstring(text, i + 1)
+                    i = _WS.match(text, i).end()  # type: ignore[union-attr]
+                    if text[i:i + 1] != ":":
+                        return None
+                    i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
+                    offsets.setdefault(f"{parent}.{key}", i)
+                    if key == step:
+                        return i
+                else:
+                    offsets.setdefault(f"{parent}[{index}]", i)
+                    if index == step:
+                        return i
+                    index += 1
+                _, i = _SKIP(text, i)
+                i = _WS.match(text, i).end()  # type: ignore[union-attr]
+                if text[i:i + 1] == ",":
+                    i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
+        except (StopIteration, ValueError):
+            return None
+        return None
+
+
+def json_positions(text: str, root: str | None = None) -> JsonPositions:
+    """The positions of the values of a JSON text, looked up when asked (see the module)."""
+    return JsonPositions(text, root)

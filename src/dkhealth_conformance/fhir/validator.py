@@ -391,7 +391,7 @@ class FhirValidator:
         issues = list(self.iter_issues(resource, None, profiles))
         if not issues:
             return issues
-        positions: dict[str, tuple[int, int | None]] = dict(json_positions(text))  # only when needed
+        positions = json_positions(text)  # looked up for the issues' paths only
         positions["(resource)"] = (1, 1)
         return [place_issue(issue, positions) for issue in issues]
 

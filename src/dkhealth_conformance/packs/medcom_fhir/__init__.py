@@ -178,7 +178,7 @@ class MedcomFhirPack:
             head = [XML_PROBLEMS[p.kind].issue(p.message, p.path, line=p.line) for p in converter.problems]
         else:
             resource = payload.json
-            positions = dict(json_positions(payload.text or ""))
+            positions = json_positions(payload.text or "")
         positions.setdefault("(resource)", (1, 1))
         if not isinstance(resource, dict) or resource.get("resourceType") != "Bundle":
             found = validator.validate(resource)
