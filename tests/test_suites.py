@@ -237,16 +237,28 @@ def receive(data):
     mode = os.environ.get("DKHEALTH_TOY_MODE", "good")
     root = etree.fromstring(data)
     envelope = text(root, "Envelope", "Identifier")
-    valid = validate(data).valid or mode == "accept-invalid"
-    seen = json.loads(STATE.read_text()) if STATE.exists() else []
-    duplicate = envelope in seen and mode != "reprocess"
-    if valid and not duplicate:
-        STATE.write_text(json.dumps([*seen, envelope]))
+    letters = [text(x, "Letter", "Identifier") for x in root if etree.QName(x).localname != "Envelope"]
+    seen = json.loads(STATE.read_text()) if STATE.exists() else {"envelopes": {}, "letters": {}}
+    processed = True
+    if envelope in seen["envelopes"] and seen["envelopes"][envelope] != letters and mode != "ignore-envelope":
+        valid, processed = False, False  # an envelope identifier is never reused
+    elif envelope in seen["envelopes"] and mode != "reprocess":
+        valid, processed = all(seen["letters"].get(x, False) for x in seen["envelopes"][envelope]), False
+    elif letters and all(x in seen["letters"] for x in letters) and mode != "reprocess":
+        valid, processed = all(seen["letters"][x] for x in letters) or mode == "trust-resend", False
+    else:
+        valid = validate(data).valid or mode == "accept-invalid"
+    if processed:
+        seen["envelopes"][envelope] = letters
+        seen["letters"].update({x: valid for x in letters})
+    elif envelope not in seen["envelopes"]:
+        seen["envelopes"][envelope] = letters
+    STATE.write_text(json.dumps(seen))
     wanted = text(root, "Envelope", "AcknowledgementCode") == "pluspositivkvitt" or not valid
     answer = receipt(root, valid, "WRONGENV01" if mode == "wrong-envelope" else envelope) if wanted else None
     if mode == "no-receipt":
         answer = None
-    return {"accepted": valid, "answer": answer, "processed": valid and not duplicate}
+    return {"accepted": valid, "answer": answer, "processed": processed}
 
 
 if __name__ == "__main__":
@@ -330,6 +342,11 @@ def test_receiver_suite_passes_when_the_receiver_behaves(adapter: Any) -> None:
     ("accept-invalid", "R-04-invalid-letter", "the receiver accepted the message"),
     ("no-receipt", "R-01-new-letter", "the receiver returned no answer"),
     ("wrong-envelope", "R-06-two-letters", "the receipt answers envelope 'WRONGENV01'"),
+    ("ignore-envelope", "R-12-envelope-reused", "step 2 (letter): expected medcom.oioxml.XCTL02, got "
+                                                "medcom.oioxml.XCTL03@XC0330Q"),
+    ("trust-resend", "R-11-invalid-resend", "step 2 (resend): the answer differs from step 1's: step 1 rejected, "
+                                            "medcom.oioxml.XCTL02@XC0230Q; this step accepted, "
+                                            "medcom.oioxml.XCTL03@XC0330Q"),
 ])
 @pytest.mark.parametrize("kind", ADAPTERS)
 def test_receiver_suite_fails_when_the_receiver_misbehaves(request: pytest.FixtureRequest, toy: Path,
@@ -341,6 +358,34 @@ def test_receiver_suite_fails_when_the_receiver_misbehaves(request: pytest.Fixtu
     result = run_receiver(suite, _adapter(kind, toy, url), seed=mode, cases=[case_id])
     assert result.outcome == FAIL
     assert reason in _reasons(result, case_id)
+
+
+@pytest.mark.parametrize("mode, failing", [
+    ("ignore-envelope", {"R-12-envelope-reused"}),
+    ("trust-resend", {"R-11-invalid-resend"}),
+    ("reprocess", {"R-03-duplicate", "R-13-same-ids-changed-content"}),
+])
+def test_a_flawed_receiver_fails_exactly_the_cases_that_target_the_flaw(toy: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                        mode: str, failing: set[str]) -> None:
+    monkeypatch.setenv("DKHEALTH_TOY_MODE", mode)
+    result = run_receiver(find_suite(RECEIVER_SUITE), CallableAdapter(f"{toy}:receive"), seed=mode)
+    assert {c.case.id for c in result.cases if c.outcome != PASS} == failing
+
+
+def test_resend_and_reused_envelope_messages(toy: Path) -> None:
+    result = run_receiver(find_suite(RECEIVER_SUITE), CallableAdapter(f"{toy}:receive"), seed="ids",
+                          cases=["R-10-resend", "R-12-envelope-reused", "R-13-same-ids-changed-content"])
+    assert result.passed, [(c.case.id, c.reasons) for c in result.cases]
+    steps = {c.case.id: [s["sent"] for s in c.evidence["steps"]] for c in result.cases}
+    first, resent = steps["R-10-resend"]
+    assert resent["envelope"] != first["envelope"] and resent["letters"] == first["letters"]
+    assert resent["resend"] == 1
+    first, reused = steps["R-12-envelope-reused"]
+    assert reused["envelope"] == first["envelope"] and reused["letters"] != first["letters"]
+    first, changed = steps["R-13-same-ids-changed-content"]
+    assert (changed["envelope"], changed["letters"][0]["identifier"]) == (first["envelope"],
+                                                                        first["letters"][0]["identifier"])
+    assert changed["sha256"] != first["sha256"]
 
 
 def test_duplicate_processed_again_fails_through_a_callable(toy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -384,7 +429,7 @@ def test_http_adapter_accepts_loopback_hosts() -> None:
 def test_cli_list_and_show(tmp_path: Path) -> None:
     runner = CliRunner()
     listed = runner.invoke(main, ["suite", "list"])
-    assert listed.exit_code == 0 and re.search(r"oioxml/xdis91-receiver\s+receiver\s+9", listed.output)
+    assert listed.exit_code == 0 and re.search(r"oioxml/xdis91-receiver\s+receiver\s+13", listed.output)
     shown = runner.invoke(main, ["suite", "show", "oioxml/receipts-sender", "--given", str(tmp_path / "given")])
     assert shown.exit_code == 0, shown.output
     assert "S-02-negative-receipt  [negative-receipt]" in shown.output
