@@ -100,9 +100,15 @@ class Node:
     natives: list[tuple[str, str, str]] = field(default_factory=list)
     #: aggregation modes of a Reference element (contained, referenced, bundled); empty: any
     aggregation: frozenset[str] = frozenset()
+    #: the position among its parent's children (issues come in the definition's order)
+    order: int = 0
+    #: the children whose minimum (or a slice's minimum) must be checked
+    cardinalities: list[Node] = field(default_factory=list)
 
     def index_children(self) -> None:
-        for child in self.children:
+        self.cardinalities = [c for c in self.children if c.min > 0 or any(sl.min > 0 for sl in c.slices)]
+        for order, child in enumerate(self.children):
+            child.order = order
             if child.choice:
                 for code in child.types:
                     self.by_name[child.name + code[:1].upper() + code[1:]] = (child, code)
@@ -339,6 +345,7 @@ class FhirValidator:
         self.invariants = invariants
         self.terminology = Terminology(defs)
         self._trees: dict[str, TypeTree | None] = {}
+        self._kinds: dict[str, str] = {}  # type code -> kind of its definition
         self._noted: set[str] = set()  # external systems already reported in this validation
         self._fhirpath: dict[str, Any] = {}  # compiled invariants by expression (None: not compilable)
         self._containers: list[dict[str, Any]] = []  # the resources being walked, outermost first
@@ -476,48 +483,60 @@ class FhirValidator:
 
     def _object(self, obj: dict[str, Any], node: Node, tree: TypeTree, path: str, *,
                 resource: bool = False, primitive_meta: bool = False) -> Iterator[Issue]:
-        counts: dict[int, int] = {}
+        counts: dict[Node, int] = {}
+        by_name = node.by_name
         for key, value in obj.items():
+            if key.startswith("_") and not primitive_meta:
+                if not (resource and key == "_resourceType"):
+                    yield from self._primitive_meta(obj, key, value, node, tree, path, counts)
+                continue  # checked with its primitive
             if resource and key == "resourceType":
                 continue
-            if key.startswith("_") and not primitive_meta:
-                continue  # checked with its primitive below
-            hit = node.by_name.get(key)
+            hit = by_name.get(key)
             if hit is None or (primitive_meta and key == "value"):
                 yield R.UNKNOWN_ELEMENT.issue(f"unknown element {key!r} in {_type_name(node, tree)}",
                                               f"{path}.{key}")
                 continue
             child, code = hit
             meta = obj.get("_" + key)
-            counts[id(child)] = counts.get(id(child), 0) + _count(value, meta)
+            counts[child] = counts.get(child, 0) + (1 if meta is None and not isinstance(value, list)
+                                                    else _count(value, meta))
             yield from self._element(value, meta, child, code, tree, f"{path}.{key}")
-        if not primitive_meta:
-            for key, meta in obj.items():
-                if key.startswith("_") and not (resource and key == "_resourceType"):
-                    name = key[1:]
-                    hit = node.by_name.get(name)
-                    if hit is None:
-                        yield R.UNKNOWN_ELEMENT.issue(
-                            f"unknown element {key!r} in {_type_name(node, tree)}", f"{path}.{key}")
-                        continue
-                    child, code = hit
-                    if name not in obj:
-                        counts[id(child)] = counts.get(id(child), 0) + _count(None, meta)
-                        yield from self._element(None, meta, child, code, tree, f"{path}.{name}")
-        for child in node.children:
-            n = counts.get(id(child), 0)
+        if not node.cardinalities and not counts:
+            return
+        problems: list[tuple[int, Issue]] = []
+        for child in node.cardinalities:  # children (or their slices) with a minimum
+            n = counts.get(child, 0)
             shown = child.name + ("[x]" if child.choice else "")
             if n == 0:
                 for sl in child.slices:
                     if sl.min > 0:
-                        yield R.CARDINALITY_MIN.issue(
-                            f"{shown}:{sl.slice_name}: minimum cardinality {sl.min}, found 0", path)
+                        problems.append((child.order, R.CARDINALITY_MIN.issue(
+                            f"{shown}:{sl.slice_name}: minimum cardinality {sl.min}, found 0", path)))
             if n < child.min:
-                yield R.CARDINALITY_MIN.issue(
-                    f"{shown}: minimum cardinality {child.min}, found {n}", path)
-            elif child.max is not None and n > child.max and (child.repeats or child.max == 0 or child.choice):
-                yield R.CARDINALITY_MAX.issue(
-                    f"{shown}: maximum cardinality {child.max}, found {n}", f"{path}.{shown}")
+                problems.append((child.order, R.CARDINALITY_MIN.issue(
+                    f"{shown}: minimum cardinality {child.min}, found {n}", path)))
+        for child, n in counts.items():
+            if child.max is not None and n > child.max and (child.repeats or child.max == 0 or child.choice):
+                shown = child.name + ("[x]" if child.choice else "")
+                problems.append((child.order, R.CARDINALITY_MAX.issue(
+                    f"{shown}: maximum cardinality {child.max}, found {n}", f"{path}.{shown}")))
+        problems.sort(key=lambda p: p[0])  # in the order of the definition
+        for _, issue in problems:
+            yield issue
+
+    def _primitive_meta(self, obj: dict[str, Any], key: str, meta: Any, node: Node, tree: TypeTree, path: str,
+                        counts: dict[Node, int]) -> Iterator[Issue]:
+        """A ``_name`` property: unknown, or the id and extensions of a primitive with no value."""
+        name = key[1:]
+        hit = node.by_name.get(name)
+        if hit is None:
+            yield R.UNKNOWN_ELEMENT.issue(f"unknown element {key!r} in {_type_name(node, tree)}", f"{path}.{key}")
+            return
+        child, code = hit
+        if name not in obj:
+            counts[child] = counts.get(child, 0) + _count(None, meta)
+            yield from self._element(None, meta, child, code, tree, f"{path}.{name}")
 
     def _element(self, value: Any, meta: Any, node: Node, code: str | None, tree: TypeTree,
                  path: str) -> Iterator[Issue]:
@@ -1063,16 +1082,24 @@ class FhirValidator:
             yield R.BINDING_EXTENSIBLE.issue(f"{shown} is not in the extensible value set {vs_url}", path)
 
     def _is_primitive(self, code: str) -> bool:
-        if code.startswith(_SYSTEM) or code == "xhtml":
-            return False
-        sub = self.tree(code) if code[:1].islower() else None
-        return sub is not None and sub.kind == "primitive-type"
+        known = self._kinds.get(code)
+        if known is None:
+            known = self._kinds[code] = self._kind(code)
+        return known == "primitive-type"
 
     def _is_resource(self, code: str) -> bool:
-        if not code[:1].isupper():
-            return False
-        sub = self.tree(code)
-        return sub is not None and sub.kind == "resource"
+        known = self._kinds.get(code)
+        if known is None:
+            known = self._kinds[code] = self._kind(code)
+        return known == "resource"
+
+    def _kind(self, code: str) -> str:
+        """The kind of a type code: primitive-type, complex-type, resource, or '' (System types,
+        xhtml, unknown codes)."""
+        if code.startswith(_SYSTEM) or code == "xhtml":
+            return ""
+        sub = self.tree(code) if code[:1].isalpha() else None
+        return str(sub.kind or "") if sub is not None else ""
 
     # ------------------------------------------------------------------------- primitives
 
