@@ -384,7 +384,9 @@ class FhirValidator:
         seen: set[tuple[str, str, str]] = set()
         self._noted = set()
         self._conforms = {}
-        for issue in self._resource(resource, path, tuple(profiles)):
+        found: list[Issue] = []
+        self._resource(found, resource, path, tuple(profiles))
+        for issue in found:
             key = (issue.rule_id, issue.location.path, issue.message)
             if key not in seen:  # several profiles can find the same problem
                 seen.add(key)
@@ -420,19 +422,19 @@ class FhirValidator:
 
     # ---------------------------------------------------------------------------- walking
 
-    def _resource(self, obj: Any, path: str | None, profiles: Sequence[str] = (), only_profiles: bool = False
-                  ) -> Iterator[Issue]:
+    def _resource(self, out: list[Issue], obj: Any, path: str | None, profiles: Sequence[str] = (),
+                  only_profiles: bool = False) -> None:
         where = path or "(resource)"
         if not isinstance(obj, dict):
-            yield R.JSON_TYPE.issue(f"a resource must be a JSON object, not {_json_kind(obj)}", where)
+            out.append(R.JSON_TYPE.issue(f"a resource must be a JSON object, not {_json_kind(obj)}", where))
             return
         rtype = obj.get("resourceType")
         if not isinstance(rtype, str):
-            yield R.RESOURCE_TYPE.issue("the resource has no resourceType", where)
+            out.append(R.RESOURCE_TYPE.issue("the resource has no resourceType", where))
             return
         tree = self.tree(rtype) if rtype[:1].isupper() else None
         if tree is None or tree.kind != "resource" or tree.type != rtype:
-            yield R.RESOURCE_TYPE.issue(f"{rtype!r} is not a FHIR R4 resource type", where)
+            out.append(R.RESOURCE_TYPE.issue(f"{rtype!r} is not a FHIR R4 resource type", where))
             return
         here = path or rtype
         walks: list[TypeTree] = []
@@ -445,10 +447,10 @@ class FhirValidator:
                 continue
             profile = self.tree(url)
             if profile is None:
-                yield R.PROFILE_UNKNOWN.issue(f"profile {url} is not loaded, so it is not checked", where_claimed)
+                out.append(R.PROFILE_UNKNOWN.issue(f"profile {url} is not loaded, so it is not checked", where_claimed))
             elif profile.type != rtype:
-                yield R.PROFILE_NOT_APPLICABLE.issue(
-                    f"profile {url} is for {profile.type}, not {rtype}", where_claimed)
+                out.append(R.PROFILE_NOT_APPLICABLE.issue(
+                    f"profile {url} is for {profile.type}, not {rtype}", where_claimed))
             elif profile not in walks:
                 walks.append(profile)
         self._containers.append(obj)
@@ -457,8 +459,8 @@ class FhirValidator:
             self._bundles.append(_bundle_index(obj))
         try:
             for walk in walks or [tree]:
-                yield from self._object(obj, walk.root, walk, here, resource=True)
-                yield from self._invariants(walk.root, obj, rtype, here)
+                self._object(out, obj, walk.root, walk, here, resource=True)
+                self._invariants(out, walk.root, obj, rtype, here)
         finally:
             self._containers.pop()
             self._where.pop()
@@ -481,27 +483,27 @@ class FhirValidator:
         sub = self.tree(code)
         return (sub.root, sub) if sub is not None else None
 
-    def _object(self, obj: dict[str, Any], node: Node, tree: TypeTree, path: str, *,
-                resource: bool = False, primitive_meta: bool = False) -> Iterator[Issue]:
+    def _object(self, out: list[Issue], obj: dict[str, Any], node: Node, tree: TypeTree, path: str, *,
+                resource: bool = False, primitive_meta: bool = False) -> None:
         counts: dict[Node, int] = {}
         by_name = node.by_name
         for key, value in obj.items():
             if key.startswith("_") and not primitive_meta:
                 if not (resource and key == "_resourceType"):
-                    yield from self._primitive_meta(obj, key, value, node, tree, path, counts)
+                    self._primitive_meta(out, obj, key, value, node, tree, path, counts)
                 continue  # checked with its primitive
             if resource and key == "resourceType":
                 continue
             hit = by_name.get(key)
             if hit is None or (primitive_meta and key == "value"):
-                yield R.UNKNOWN_ELEMENT.issue(f"unknown element {key!r} in {_type_name(node, tree)}",
-                                              f"{path}.{key}")
+                out.append(R.UNKNOWN_ELEMENT.issue(f"unknown element {key!r} in {_type_name(node, tree)}",
+                                              f"{path}.{key}"))
                 continue
             child, code = hit
             meta = obj.get("_" + key)
             counts[child] = counts.get(child, 0) + (1 if meta is None and not isinstance(value, list)
                                                     else _count(value, meta))
-            yield from self._element(value, meta, child, code, tree, f"{path}.{key}")
+            self._element(out, value, meta, child, code, tree, f"{path}.{key}")
         if not node.cardinalities and not counts:
             return
         problems: list[tuple[int, Issue]] = []
@@ -523,65 +525,65 @@ class FhirValidator:
                     f"{shown}: maximum cardinality {child.max}, found {n}", f"{path}.{shown}")))
         problems.sort(key=lambda p: p[0])  # in the order of the definition
         for _, issue in problems:
-            yield issue
+            out.append(issue)
 
-    def _primitive_meta(self, obj: dict[str, Any], key: str, meta: Any, node: Node, tree: TypeTree, path: str,
-                        counts: dict[Node, int]) -> Iterator[Issue]:
+    def _primitive_meta(self, out: list[Issue], obj: dict[str, Any], key: str, meta: Any, node: Node,
+                        tree: TypeTree, path: str, counts: dict[Node, int]) -> None:
         """A ``_name`` property: unknown, or the id and extensions of a primitive with no value."""
         name = key[1:]
         hit = node.by_name.get(name)
         if hit is None:
-            yield R.UNKNOWN_ELEMENT.issue(f"unknown element {key!r} in {_type_name(node, tree)}", f"{path}.{key}")
+            out.append(R.UNKNOWN_ELEMENT.issue(f"unknown element {key!r} in {_type_name(node, tree)}", f"{path}.{key}"))
             return
         child, code = hit
         if name not in obj:
             counts[child] = counts.get(child, 0) + _count(None, meta)
-            yield from self._element(None, meta, child, code, tree, f"{path}.{name}")
+            self._element(out, None, meta, child, code, tree, f"{path}.{name}")
 
-    def _element(self, value: Any, meta: Any, node: Node, code: str | None, tree: TypeTree,
-                 path: str) -> Iterator[Issue]:
+    def _element(self, out: list[Issue], value: Any, meta: Any, node: Node, code: str | None, tree: TypeTree,
+                 path: str) -> None:
         primitive = code is not None and self._is_primitive(code)
         if meta is not None and not primitive:
-            yield R.PRIMITIVE_EXTENSION.issue(
-                f"_{node.name} is only for primitive elements; {path.rsplit('.', 1)[-1]} is not one", path)
+            out.append(R.PRIMITIVE_EXTENSION.issue(
+                f"_{node.name} is only for primitive elements; {path.rsplit('.', 1)[-1]} is not one", path))
             meta = None
         if node.repeats:
             if value is not None and not isinstance(value, list):
-                yield R.ARRAY_EXPECTED.issue(f"{path.rsplit('.', 1)[-1]} repeats, so it must be an array", path)
+                out.append(R.ARRAY_EXPECTED.issue(f"{path.rsplit('.', 1)[-1]} repeats, so it must be an array", path))
                 value = [value]
             if isinstance(meta, dict):
-                yield R.PRIMITIVE_EXTENSION.issue(f"_{node.name} must be an array aligned with the values", path)
+                out.append(R.PRIMITIVE_EXTENSION.issue(f"_{node.name} must be an array aligned with the values", path))
                 meta = [meta]
             values = value if value is not None else [None] * (len(meta) if isinstance(meta, list) else 0)
             metas = meta if isinstance(meta, list) else [None] * len(values)
             if value is not None and len(values) == 0:
-                yield R.EMPTY.issue("an empty array is not allowed; leave the element out", path)
+                out.append(R.EMPTY.issue("an empty array is not allowed; leave the element out", path))
             if meta is not None and isinstance(meta, list) and len(meta) != len(values):
-                yield R.PRIMITIVE_EXTENSION.issue(
-                    f"_{node.name} has {len(meta)} items for {len(values)} values", path)
+                out.append(R.PRIMITIVE_EXTENSION.issue(
+                    f"_{node.name} has {len(meta)} items for {len(values)} values", path))
             if node.slices:
-                yield from self._sliced(values, metas, node, code, tree, path, primitive)
+                self._sliced(out, values, metas, node, code, tree, path, primitive)
                 return
             for i, item in enumerate(values):
                 m = metas[i] if i < len(metas) else None
-                yield from self._item(item, m, node, code, tree, f"{path}[{i}]", primitive)
+                self._item(out, item, m, node, code, tree, f"{path}[{i}]", primitive)
         else:
             if isinstance(value, list):
-                yield R.ARRAY_UNEXPECTED.issue(
-                    f"{path.rsplit('.', 1)[-1]} is single-valued, so it must not be an array", path)
+                out.append(R.ARRAY_UNEXPECTED.issue(
+                    f"{path.rsplit('.', 1)[-1]} is single-valued, so it must not be an array", path))
                 for i, item in enumerate(value):
-                    yield from self._item(item, None, node, code, tree, f"{path}[{i}]", primitive)
+                    self._item(out, item, None, node, code, tree, f"{path}[{i}]", primitive)
                 return
             if isinstance(meta, list):
-                yield R.PRIMITIVE_EXTENSION.issue(f"_{node.name} must be an object, not an array", path)
+                out.append(R.PRIMITIVE_EXTENSION.issue(f"_{node.name} must be an object, not an array", path))
                 meta = None
             if node.slices and value is not None:
-                yield from self._sliced([value], [meta], node, code, tree, path, primitive, single=True)
+                self._sliced(out, [value], [meta], node, code, tree, path, primitive, single=True)
                 return
-            yield from self._item(value, meta, node, code, tree, path, primitive)
+            self._item(out, value, meta, node, code, tree, path, primitive)
 
-    def _sliced(self, values: list[Any], metas: list[Any], node: Node, code: str | None, tree: TypeTree,
-                path: str, primitive: bool, single: bool = False) -> Iterator[Issue]:
+    def _sliced(self, out: list[Issue], values: list[Any], metas: list[Any], node: Node, code: str | None,
+                tree: TypeTree, path: str, primitive: bool, single: bool = False) -> None:
         """Items of a sliced element: each is checked against the slice it belongs to (or the
         element when it belongs to none); then slice cardinality and closed slicing."""
         counts = {id(sl): 0 for sl in node.slices}
@@ -597,30 +599,30 @@ class FhirValidator:
                 counts[id(target)] += 1
                 position = node.slices.index(target)
                 if ordered and position < last:
-                    yield R.SLICE_ORDER.issue(
+                    out.append(R.SLICE_ORDER.issue(
                         f"{key}:{target.slice_name} comes after {key}:{node.slices[last].slice_name}; the slicing "
-                        "is ordered", here)
+                        "is ordered", here))
                 last = max(last, position)
                 if rules == "openAtEnd" and unmatched_at is not None:
-                    yield R.SLICE_OPEN_AT_END.issue(
+                    out.append(R.SLICE_OPEN_AT_END.issue(
                         f"{key}:{target.slice_name} comes after {key}[{unmatched_at}], which is in no slice; "
-                        "the slicing is openAtEnd", here)
+                        "the slicing is openAtEnd", here))
             elif rules == "closed" and item is not None:
-                yield R.SLICE_UNMATCHED.issue(
+                out.append(R.SLICE_UNMATCHED.issue(
                     f"{key} matches none of the slices {', '.join(str(sl.slice_name) for sl in node.slices)} "
-                    "and the slicing is closed", here)
+                    "and the slicing is closed", here))
             elif item is not None and unmatched_at is None:
                 unmatched_at = i
-            yield from self._item(item, m, target or node, code, tree, here, primitive)
+            self._item(out, item, m, target or node, code, tree, here, primitive)
         shown = node.name + ("[x]" if node.choice else "")
         for sl in node.slices:
             n = counts[id(sl)]
             if n < sl.min:
-                yield R.CARDINALITY_MIN.issue(
-                    f"{shown}:{sl.slice_name}: minimum cardinality {sl.min}, found {n}", path.rsplit(".", 1)[0])
+                out.append(R.CARDINALITY_MIN.issue(
+                    f"{shown}:{sl.slice_name}: minimum cardinality {sl.min}, found {n}", path.rsplit(".", 1)[0]))
             elif sl.max is not None and n > sl.max:
-                yield R.CARDINALITY_MAX.issue(
-                    f"{shown}:{sl.slice_name}: maximum cardinality {sl.max}, found {n}", path)
+                out.append(R.CARDINALITY_MAX.issue(
+                    f"{shown}:{sl.slice_name}: maximum cardinality {sl.max}, found {n}", path))
 
     def _slice_of(self, item: Any, key: str, node: Node, code: str | None, tree: TypeTree) -> Node | None:
         """The slice an item belongs to, by the slicing's discriminators (None: no slice)."""
@@ -670,9 +672,11 @@ class FhirValidator:
                 for v in _values_at(item, dpath):
                     noted = set(self._noted)
                     try:
-                        if isinstance(v, dict) and not any(i.severity.at_least(Severity.ERROR) for i in list(
-                                self._object(v, profiled.root, profiled, "x"))):  # list: run the walk to its end
-                            return True
+                        if isinstance(v, dict):
+                            issues: list[Issue] = []
+                            self._object(issues, v, profiled.root, profiled, "x")
+                            if not any(i.severity.at_least(Severity.ERROR) for i in issues):
+                                return True
                     finally:
                         self._noted = noted
         return False
@@ -704,26 +708,26 @@ class FhirValidator:
         return [node for node, _, _ in frontier]
 
 
-    def _item(self, value: Any, meta: Any, node: Node, code: str | None, tree: TypeTree, path: str,
-              primitive: bool) -> Iterator[Issue]:
+    def _item(self, out: list[Issue], value: Any, meta: Any, node: Node, code: str | None, tree: TypeTree, path: str,
+              primitive: bool) -> None:
         if meta is not None:
             if not isinstance(meta, dict):
-                yield R.PRIMITIVE_EXTENSION.issue(
-                    f"the id and extensions of a primitive go in an object, not {_json_kind(meta)}", path)
+                out.append(R.PRIMITIVE_EXTENSION.issue(
+                    f"the id and extensions of a primitive go in an object, not {_json_kind(meta)}", path))
             elif not meta:
-                yield R.EMPTY.issue("an empty object is not allowed", path)
+                out.append(R.EMPTY.issue("an empty object is not allowed", path))
             else:
                 sub = self.tree(code) if code else None
                 if sub is not None:
                     full = self._definition_path(node.path, tree)
                     self._where.append((full, str(code), None, full, node.path))
                     try:
-                        yield from self._object(meta, sub.root, sub, path, primitive_meta=True)
+                        self._object(out, meta, sub.root, sub, path, primitive_meta=True)
                     finally:
                         self._where.pop()
         if value is None:
             if meta is None:
-                yield R.NULL.issue("null is not a value", path)
+                out.append(R.NULL.issue("null is not a value", path))
             return
         if code is None:
             if node.content_ref or node.children:
@@ -731,47 +735,48 @@ class FhirValidator:
             else:
                 return
         if node.fixed is not None and not _equal(value, node.fixed[1]):
-            yield R.FIXED.issue(f"the value must be exactly {_short(json.dumps(node.fixed[1]))} "
-                                f"({node.fixed[0]})", path)
+            out.append(R.FIXED.issue(f"the value must be exactly {_short(json.dumps(node.fixed[1]))} "
+                                f"({node.fixed[0]})", path))
         if node.pattern is not None and not _contains(value, node.pattern[1]):
-            yield R.PATTERN.issue(f"the value must contain {_short(json.dumps(node.pattern[1]))} "
-                                  f"({node.pattern[0]})", path)
+            out.append(R.PATTERN.issue(f"the value must contain {_short(json.dumps(node.pattern[1]))} "
+                                  f"({node.pattern[0]})", path))
         if code == "Coding" and isinstance(value, dict):
-            yield from self._coding(value, path)
+            self._coding(out, value, path)
         if primitive:
-            format_issues = list(self._primitive(value, code, path))
-            yield from format_issues
+            format_issues: list[Issue] = []
+            self._primitive(format_issues, value, code, path)
+            out.extend(format_issues)
             if node.binding is not None and code == "code" and not format_issues:
-                yield from self._binding(value, code, node.binding, path)
+                self._binding(out, value, code, node.binding, path)
             if node.constraints and not format_issues:
-                yield from self._invariants(node, value, code, path, primitive=True)
+                self._invariants(out, node, value, code, path, primitive=True)
             return
         if node.binding is not None and code in ("Coding", "CodeableConcept"):
-            yield from self._binding(value, code, node.binding, path)
+            self._binding(out, value, code, node.binding, path)
         if code.startswith(_SYSTEM):
             if not isinstance(value, str):
-                yield R.JSON_TYPE.issue(f"expected a string, found {_json_kind(value)}", path)
+                out.append(R.JSON_TYPE.issue(f"expected a string, found {_json_kind(value)}", path))
             elif not value:
-                yield R.EMPTY.issue("an empty string is not allowed", path)
+                out.append(R.EMPTY.issue("an empty string is not allowed", path))
             return
         if code == "xhtml":
             if not isinstance(value, str):
-                yield R.JSON_TYPE.issue(f"expected an XHTML string, found {_json_kind(value)}", path)
+                out.append(R.JSON_TYPE.issue(f"expected an XHTML string, found {_json_kind(value)}", path))
                 return
             problems, has_content = check_div(value)
             for problem in problems:
-                yield R.NARRATIVE_XHTML.issue(problem, path)
+                out.append(R.NARRATIVE_XHTML.issue(problem, path))
             if not has_content:
-                yield R.NARRATIVE_EMPTY.issue("the narrative has no content", path)
+                out.append(R.NARRATIVE_EMPTY.issue("the narrative has no content", path))
             return
         if code in ("Resource", "DomainResource") or self._is_resource(code):
-            yield from self._resource(value, path)
+            self._resource(out, value, path)
             return
         if not isinstance(value, dict):
-            yield R.JSON_TYPE.issue(f"expected an object ({code}), found {_json_kind(value)}", path)
+            out.append(R.JSON_TYPE.issue(f"expected an object ({code}), found {_json_kind(value)}", path))
             return
         if not value:
-            yield R.EMPTY.issue("an empty object is not allowed", path)
+            out.append(R.EMPTY.issue("an empty object is not allowed", path))
             return
         target = self._children_of(node, tree, code)
         url = value.get("url")
@@ -781,34 +786,34 @@ class FhirValidator:
             if definition is not None and definition.type == "Extension":
                 target = (definition.root, definition)
             elif definition is None:
-                yield R.EXTENSION_UNKNOWN.issue(f"extension {url} is not loaded, so its content is not checked",
-                                                path)
+                out.append(R.EXTENSION_UNKNOWN.issue(f"extension {url} is not loaded, so its content is not checked",
+                                                path))
         if code == "Extension" and target is not None and target[1].context and target[0] is target[1].root:
-            yield from self._extension_context(target[1], path)
+            self._extension_context(out, target[1], path)
         if target is not None:
             local = target[0].path if node.content_ref else node.path  # contentReference: the referenced path
             full = self._definition_path(local, tree)
             base = self._where[-1][3] if self._where and target[1] is tree else full
             self._where.append((full, code, value, base, local))
             try:
-                yield from self._object(value, target[0], target[1], path)
+                self._object(out, value, target[0], target[1], path)
             finally:
                 self._where.pop()
         if code == "Reference" and isinstance(value.get("reference"), str):
-            yield from self._reference(value["reference"], node, path)
+            self._reference(out, value["reference"], node, path)
         has_value = any(k.startswith(("value", "_value")) for k in value)
         if code == "Extension" and bool(value.get("extension")) == has_value:
-            yield R.INVARIANT.issue("ext-1: an extension has either extensions or a value, not both and "
-                                    "not neither", path)
+            out.append(R.INVARIANT.issue("ext-1: an extension has either extensions or a value, not both and "
+                                    "not neither", path))
         type_path = node.path if code in ("BackboneElement", "Element") else code
-        yield from self._invariants(node, value, type_path, path)
+        self._invariants(out, node, value, type_path, path)
         if target is not None and target[0] is not node and target[0] is target[1].root:
-            yield from self._invariants(target[0], value, type_path, path)  # the data type's own
+            self._invariants(out, target[0], value, type_path, path)  # the data type's own
 
     # ------------------------------------------------------------------------- invariants
 
-    def _invariants(self, node: Node, value: Any, type_path: str, path: str, primitive: bool = False
-                    ) -> Iterator[Issue]:
+    def _invariants(self, out: list[Issue], node: Node, value: Any, type_path: str, path: str, primitive: bool = False
+                    ) -> None:
         if not self.invariants or not (node.constraints or node.natives):
             return
         resource = self._containers[-1] if self._containers else value
@@ -819,7 +824,7 @@ class FhirValidator:
                 continue
             if not _NATIVE[key](value, root):
                 level = Severity.WARNING if severity == "warning" else None
-                yield R.INVARIANT.issue(f"{key}: {human}", path, severity=level)
+                out.append(R.INVARIANT.issue(f"{key}: {human}", path, severity=level))
         if not node.constraints:
             return
         from fhirpathpy.engine.nodes import ResourceNode
@@ -845,7 +850,7 @@ class FhirValidator:
                 continue
             if result == [False]:
                 level = Severity.WARNING if severity == "warning" else None
-                yield R.INVARIANT.issue(f"{key}: {human}", path, severity=level)
+                out.append(R.INVARIANT.issue(f"{key}: {human}", path, severity=level))
 
     def _fhirpath_fn(self, expression: str) -> Invariant | None:
         if expression not in self._fhirpath:
@@ -881,11 +886,11 @@ class FhirValidator:
                 return found
         return None
 
-    def _reference(self, reference: str, node: Node, path: str) -> Iterator[Issue]:
+    def _reference(self, out: list[Issue], reference: str, node: Node, path: str) -> None:
         target = self.resolve_reference(reference)
         if target is None:
             if reference.startswith(("urn:uuid:", "urn:oid:")) and self._bundles:
-                yield R.REFERENCE_UNRESOLVED.issue(f"no entry of the Bundle has the fullUrl {reference}", path)
+                out.append(R.REFERENCE_UNRESOLVED.issue(f"no entry of the Bundle has the fullUrl {reference}", path))
             rtype = _literal_type(reference)
         else:
             rtype = target.get("resourceType") if isinstance(target.get("resourceType"), str) else None
@@ -894,9 +899,9 @@ class FhirValidator:
             if not (kind in node.aggregation or (kind != "contained" and "referenced" in node.aggregation)):
                 where = {"contained": "a contained resource", "bundled": "an entry of the Bundle",
                          "remote": "outside the payload (not an entry of the Bundle)"}[kind]
-                yield R.REFERENCE_AGGREGATION.issue(
+                out.append(R.REFERENCE_AGGREGATION.issue(
                     f"{reference} points to {where}; aggregation allows {', '.join(sorted(node.aggregation))}",
-                    f"{path}.reference")
+                    f"{path}.reference"))
         if rtype is None or not node.target_profiles or not self._is_resource(rtype):
             return
         allowed: set[str] = set()
@@ -907,14 +912,14 @@ class FhirValidator:
             if profile is not None and profile.type in (rtype, "Resource"):
                 candidates.append(profile)
         if "Resource" not in allowed and rtype not in allowed:
-            yield R.REFERENCE_TARGET_TYPE.issue(
-                f"{reference} is a {rtype}; allowed: {', '.join(sorted(allowed))}", f"{path}.reference")
+            out.append(R.REFERENCE_TARGET_TYPE.issue(
+                f"{reference} is a {rtype}; allowed: {', '.join(sorted(allowed))}", f"{path}.reference"))
             return
         if target is None or not candidates or any(p.url == _CORE_SD + p.type for p in candidates):
             return  # not resolved, or a base type among the target profiles: the type is enough
         if not any(self._target_conforms(target, p) for p in candidates):
-            yield R.REFERENCE_TARGET_PROFILE.issue(
-                f"{reference} does not conform to {' or '.join(p.url for p in candidates)}", f"{path}.reference")
+            out.append(R.REFERENCE_TARGET_PROFILE.issue(
+                f"{reference} does not conform to {' or '.join(p.url for p in candidates)}", f"{path}.reference"))
 
     def _target_conforms(self, target: dict[str, Any], profile: TypeTree) -> bool:
         """Whether a resolved resource has no errors against a (constraint) profile; cached per
@@ -925,13 +930,14 @@ class FhirValidator:
             noted, where = set(self._noted), self._where
             self._where = []
             try:
-                issues = list(self._resource(target, None, (profile.url,), only_profiles=True))
+                issues: list[Issue] = []
+                self._resource(issues, target, None, (profile.url,), only_profiles=True)
                 self._conforms[key] = not any(i.severity.at_least(Severity.ERROR) for i in issues)
             finally:
                 self._noted, self._where = noted, where
         return self._conforms[key]
 
-    def _extension_context(self, definition: TypeTree, path: str) -> Iterator[Issue]:
+    def _extension_context(self, out: list[Issue], definition: TypeTree, path: str) -> None:
         """The extension's definition allows the element it is on (StructureDefinition.context)."""
         if not self._where:
             return
@@ -954,8 +960,8 @@ class FhirValidator:
                 if rest and rest == crest and head in self._ancestors(chead):
                     return
         shown = ", ".join(e for _, e in definition.context)
-        yield R.EXTENSION_CONTEXT.issue(f"extension {definition.url} is not allowed on {full} (context: {shown})",
-                                        path)
+        out.append(R.EXTENSION_CONTEXT.issue(f"extension {definition.url} is not allowed on {full} (context: {shown})",
+                                        path))
 
     def _ancestors(self, code: str) -> tuple[str, ...]:
         """A type and the types it specialises or constrains (Age: Age, Quantity, Element)."""
@@ -1033,22 +1039,22 @@ class FhirValidator:
 
     # ------------------------------------------------------------------------ terminology
 
-    def _note_external(self, system: str, path: str) -> Iterator[Issue]:
+    def _note_external(self, out: list[Issue], system: str, path: str) -> None:
         if system not in self._noted:
             self._noted.add(system)
-            yield R.NOT_CHECKED.issue(f"codes of {system} are not checked offline", path)
+            out.append(R.NOT_CHECKED.issue(f"codes of {system} are not checked offline", path))
 
-    def _coding(self, coding: dict[str, Any], path: str) -> Iterator[Issue]:
+    def _coding(self, out: list[Issue], coding: dict[str, Any], path: str) -> None:
         system, code = coding.get("system"), coding.get("code")
         if not isinstance(system, str) or not isinstance(code, str):
             return
         cs = self.terminology.code_system(system)
         if cs is None or not cs.complete:
-            yield from self._note_external(system, path)
+            self._note_external(out, system, path)
         elif not cs.has(code):
-            yield R.UNKNOWN_CODE.issue(f"{code!r} is not a code of {system}", f"{path}.code")
+            out.append(R.UNKNOWN_CODE.issue(f"{code!r} is not a code of {system}", f"{path}.code"))
 
-    def _binding(self, value: Any, code: str, binding: tuple[str, str], path: str) -> Iterator[Issue]:
+    def _binding(self, out: list[Issue], value: Any, code: str, binding: tuple[str, str], path: str) -> None:
         strength, vs_url = binding
         if strength not in ("required", "extensible"):
             return
@@ -1065,7 +1071,8 @@ class FhirValidator:
             return
         expansion = self.terminology.expand(vs_url)
         if expansion is None:
-            yield R.BINDING_UNKNOWN_VALUESET.issue(f"value set {vs_url} is not loaded; the code is not checked", path)
+            out.append(R.BINDING_UNKNOWN_VALUESET.issue(
+                f"value set {vs_url} is not loaded; the code is not checked", path))
             return
         answers = [expansion.contains(s, c) for s, c in pairs]
         if IN in answers:
@@ -1073,13 +1080,13 @@ class FhirValidator:
         if UNKNOWN in answers:
             for (system, _), answer in zip(pairs, answers, strict=True):
                 if answer == UNKNOWN and system:
-                    yield from self._note_external(system, path)
+                    self._note_external(out, system, path)
             return
         shown = ", ".join(f"{s}#{c}" if s else repr(c) for s, c in pairs)
         if strength == "required":
-            yield R.BINDING_REQUIRED.issue(f"{shown} is not in the required value set {vs_url}", path)
+            out.append(R.BINDING_REQUIRED.issue(f"{shown} is not in the required value set {vs_url}", path))
         else:
-            yield R.BINDING_EXTENSIBLE.issue(f"{shown} is not in the extensible value set {vs_url}", path)
+            out.append(R.BINDING_EXTENSIBLE.issue(f"{shown} is not in the extensible value set {vs_url}", path))
 
     def _is_primitive(self, code: str) -> bool:
         known = self._kinds.get(code)
@@ -1103,53 +1110,53 @@ class FhirValidator:
 
     # ------------------------------------------------------------------------- primitives
 
-    def _primitive(self, value: Any, code: str, path: str) -> Iterator[Issue]:
+    def _primitive(self, out: list[Issue], value: Any, code: str, path: str) -> None:
         if code in _BOOLEAN:
             if not isinstance(value, bool):
-                yield R.JSON_TYPE.issue(f"expected true or false, found {_json_kind(value)}", path)
+                out.append(R.JSON_TYPE.issue(f"expected true or false, found {_json_kind(value)}", path))
             return
         if code in _NUMBERS:
             if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-                yield R.JSON_TYPE.issue(f"expected a number ({code}), found {_json_kind(value)}", path)
+                out.append(R.JSON_TYPE.issue(f"expected a number ({code}), found {_json_kind(value)}", path))
                 return
             if code == "decimal":
                 if not (value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)):
-                    yield R.PRIMITIVE_DECIMAL.issue(f"{value} is not a finite decimal", path)
+                    out.append(R.PRIMITIVE_DECIMAL.issue(f"{value} is not a finite decimal", path))
                 elif isinstance(value, Decimal) and len(value.as_tuple().digits) > _DECIMAL_DIGITS:
-                    yield R.PRIMITIVE_DECIMAL.issue(
+                    out.append(R.PRIMITIVE_DECIMAL.issue(
                         f"{value} has {len(value.as_tuple().digits)} significant digits; receivers are only "
-                        f"required to keep {_DECIMAL_DIGITS}", path, severity=Severity.WARNING)
+                        f"required to keep {_DECIMAL_DIGITS}", path, severity=Severity.WARNING))
                 return
             low = _INTEGERS[code]
             if isinstance(value, float | Decimal):  # a fraction or an exponent: 1.0 and 1e2 are not integers
-                yield R.PRIMITIVE_INTEGER.issue(f"{value} is not an integer (no decimal point or exponent)", path)
+                out.append(R.PRIMITIVE_INTEGER.issue(f"{value} is not an integer (no decimal point or exponent)", path))
             elif not low <= value <= _INT32[1]:
-                yield R.PRIMITIVE_INTEGER.issue(
-                    f"{value} is outside the range of {code} ({low} to {_INT32[1]})", path)
+                out.append(R.PRIMITIVE_INTEGER.issue(
+                    f"{value} is outside the range of {code} ({low} to {_INT32[1]})", path))
             return
         if not isinstance(value, str):
-            yield R.JSON_TYPE.issue(f"expected a string ({code}), found {_json_kind(value)}", path)
+            out.append(R.JSON_TYPE.issue(f"expected a string ({code}), found {_json_kind(value)}", path))
             return
         if not value:
-            yield R.EMPTY.issue("an empty string is not allowed", path)
+            out.append(R.EMPTY.issue("an empty string is not allowed", path))
             return
         if _CONTROL.search(value):
-            yield R.PRIMITIVE_STRING.issue("control characters are not allowed", path)
+            out.append(R.PRIMITIVE_STRING.issue("control characters are not allowed", path))
         elif len(value) > _MAX_STRING:
-            yield R.PRIMITIVE_STRING.issue(f"{len(value)} characters, more than 1 MB", path)
+            out.append(R.PRIMITIVE_STRING.issue(f"{len(value)} characters, more than 1 MB", path))
         fmt = _FORMATS.get(code)
         if fmt is None:
             return
         pattern, rule = fmt
         if not pattern.fullmatch(value):
-            yield rule.issue(f"{_short(value)!r} is not a valid {code}", path)
+            out.append(rule.issue(f"{_short(value)!r} is not a valid {code}", path))
             return
         if code in ("date", "dateTime", "instant"):
             parts = _DATE_PARTS.match(value)
             if parts:
                 year, month, day = (int(p) for p in parts.groups())
                 if day > calendar.monthrange(year, month)[1]:
-                    yield rule.issue(f"{value[:10]} is not a day of the calendar", path)
+                    out.append(rule.issue(f"{value[:10]} is not a day of the calendar", path))
 
 
 #: what the lenient XML conversion leaves out, by kind, and the rule that reports it
