@@ -36,6 +36,7 @@ class JsonPositions(dict[str, tuple[int, int | None]]):
         self._text, self._root = text, root
         start = _WS.match(text, 0).end()  # type: ignore[union-attr]
         self._offsets: dict[str, int] = {root: start} if start < len(text) else {}
+        self._resume: dict[str, tuple[int, int]] = {}  # container -> (offset, index) where its walk stopped
 
     def get(self, path: str, default: tuple[int, int | None] | None = None  # type: ignore[override]
             ) -> tuple[int, int | None] | None:
@@ -84,14 +85,20 @@ class JsonPositions(dict[str, tuple[int, int | None]]):
         return offset
 
     def _child(self, parent: str, offset: int, step: str | int) -> int | None:
-        """Walks the object or array at ``offset`` up to ``step``, noting the positions passed."""
+        """Walks the object or array at ``offset`` up to ``step``, noting the positions passed
+        (and where the walk stopped, so that the next walk in it goes on from there)."""
         text, offsets = self._text, self._offsets
         opening = "{" if isinstance(step, str) else "["
         if text[offset:offset + 1] != opening:
             return None
-        i, index = _WS.match(text, offset + 1).end(), 0  # type: ignore[union-attr]
+        resume = self._resume.get(parent)
+        if resume is None:
+            i, index = _WS.match(text, offset + 1).end(), 0  # type: ignore[union-attr]
+        else:
+            i, index = resume
         try:
             while i < len(text) and text[i] not in "]}":
+                member = i
                 if opening == "{":
                     if text[i] != '"':
                         return None
@@ -101,17 +108,19 @@ class JsonPositions(dict[str, tuple[int, int | None]]):
                         return None
                     i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
                     offsets.setdefault(f"{parent}.{key}", i)
-                    if key == step:
-                        return i
+                    found = key == step
                 else:
                     offsets.setdefault(f"{parent}[{index}]", i)
-                    if index == step:
-                        return i
-                    index += 1
+                    found = index == step
+                if found:  # the next walk in this container starts again at this member
+                    self._resume[parent] = (member, index)
+                    return i
                 _, i = _SKIP(text, i)
                 i = _WS.match(text, i).end()  # type: ignore[union-attr]
                 if text[i:i + 1] == ",":
                     i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
+                index += 1
+                self._resume[parent] = (i, index)
         except (StopIteration, ValueError):
             return None
         return None
