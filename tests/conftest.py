@@ -26,6 +26,20 @@ WARNING_NOTE = f'<Note xmlns="{NOTE_NS}">\n  <To>Ann</To>\n  <Body/>\n</Note>\n'
 BOOM = '<Boom xmlns="urn:demo:boom"/>'
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The on-disk cache of compiled definitions in a folder of the test session (each xdist
+    worker has its own), never the user's: the suite runs cold at its start and warm after."""
+    folder = tmp_path_factory.mktemp("compiled-cache")
+    before = os.environ.get("DKHEALTH_COMPILED_CACHE")
+    os.environ["DKHEALTH_COMPILED_CACHE"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("DKHEALTH_COMPILED_CACHE", None)
+    else:
+        os.environ["DKHEALTH_COMPILED_CACHE"] = before
+
+
 @pytest.fixture
 def demo_registry() -> Registry:
     """A registry holding only the demo packs, for library calls (``validate(registry=...)``)."""

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import itertools
 import multiprocessing
 import os
 import sys
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import ClassVar
 
 import click
 
@@ -43,7 +45,31 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
         ctx.exit(0)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The top-level group: the command groups that need heavy imports (Hypothesis for generation
+    and suites) are imported only when one of them is run, which keeps `dkconform check` fast to
+    start."""
+
+    lazy: ClassVar[dict[str, tuple[str, str]]] = {
+        "fhir": ("dkhealth_conformance.fhir.cli", "fhir_group"),
+        "generate": ("dkhealth_conformance.generate", "generate_command"),
+        "suite": ("dkhealth_conformance.suites.cli", "suite_group"),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            import importlib
+
+            module, name = self.lazy[cmd_name]
+            command: click.Command = getattr(importlib.import_module(module), name)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
               help="Show the version of the tool and of each standard pack.")
 def main() -> None:
@@ -79,20 +105,22 @@ def _excluded(path: str, exclude: Sequence[str]) -> bool:
 def _check_one(job: tuple[str, bytes | None, str | None, Options, Limits]) -> Report:
     name, data, standard, options, limits = job
     source: object = data if data is not None else name
-    return validate(source, standard, name=name, options=options, limits=limits)
+    report = validate(source, standard, name=name, options=options, limits=limits)
+    if not report.issues:
+        report.text = None  # kept only to quote the lines of issues: not carried back from workers or held for nothing
+    return report
 
 
 def _run(jobs: list[tuple[str, bytes | None, str | None, Options, Limits]], workers: int,
          progress: bool) -> list[Report]:
     if workers > 1 and len(jobs) > 1:
-        for pack in default_registry().packs:  # compile once here; forked workers inherit it
-            warm = getattr(pack, "warm", None)
-            if callable(warm):
-                warm()
+        # The first payload is checked here, so that what it needs (models, compiled schemas) is loaded
+        # once and inherited by the forked workers, which check the rest in chunks.
+        first = _check_one(jobs[0])
         context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            results: Iterable[Report] = pool.map(_check_one, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
-            return _with_progress(results, len(jobs), progress)
+            rest = pool.map(_check_one, jobs[1:], chunksize=max(1, len(jobs) // (workers * 8)))
+            return _with_progress(itertools.chain([first], rest), len(jobs), progress)
     return _with_progress(map(_check_one, jobs), len(jobs), progress)
 
 
@@ -253,16 +281,3 @@ def explain(rule_id: str) -> None:
 
 def run() -> None:  # pragma: no cover - console entry for `python -m`
     main()
-
-
-from .fhir.cli import fhir_group  # noqa: E402
-
-main.add_command(fhir_group)
-
-from .generate import generate_command  # noqa: E402
-
-main.add_command(generate_command)
-
-from .suites.cli import suite_group  # noqa: E402
-
-main.add_command(suite_group)

@@ -865,12 +865,19 @@ _TREES: dict[str, dict[str, Any]] = {}
 
 
 def parse(expression: str) -> dict[str, Any]:
-    """fhirpathpy's parse tree of an expression (kept for the process; never modified)."""
+    """fhirpathpy's parse tree of an expression (kept for the process and in the on-disk cache,
+    :mod:`.compiled_cache`; never modified)."""
     tree = _TREES.get(expression)
     if tree is None:
-        from fhirpathpy.parser import parse as parse_expression
+        from . import compiled_cache
 
-        tree = _TREES[expression] = parse_expression(expression)
+        tree = compiled_cache.load_tree(expression)
+        if tree is None:
+            from fhirpathpy.parser import parse as parse_expression
+
+            tree = parse_expression(expression)
+            compiled_cache.store_tree(expression, tree)
+        _TREES[expression] = tree
     return tree
 
 

@@ -12,6 +12,7 @@ Set ``DKHEALTH_FHIR_CACHE`` (or pass ``cache=``) to use another folder.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -188,6 +189,22 @@ class Package:
             self._cache[filename] = found
         return found
 
+    def digest(self, immutable: bool = False) -> str:
+        """The sha256 of the package's content: of its manifest and index when ``immutable`` (a
+        package in the FHIR package cache, checked when it was installed), else of every file."""
+        h = hashlib.sha256(self.ref.encode())
+        if self._cache and not self._reader.names():  # definitions added one by one
+            for entry in self.entries:
+                h.update(json.dumps(self._cache.get(entry.filename), sort_keys=True).encode())
+            return h.hexdigest()
+        names = ["package.json", ".index.json"]
+        if not immutable or not self._reader.has(".index.json"):
+            names = sorted(self._reader.names())
+        for name in names:
+            h.update(name.encode() + b"\0")
+            h.update(hashlib.sha256(self._reader.read(name)).digest())
+        return h.hexdigest()
+
     def resources(self, resource_type: str | None = None) -> Iterator[dict[str, Any]]:
         for entry in self.entries:
             if resource_type is None or entry.resource_type == resource_type:
@@ -201,6 +218,9 @@ class _Reader:
     def names(self) -> list[str]:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def has(self, filename: str) -> bool:
+        return filename in self.names()
+
 
 class _FolderReader(_Reader):
     def __init__(self, root: Path) -> None:
@@ -213,6 +233,9 @@ class _FolderReader(_Reader):
 
     def names(self) -> list[str]:
         return sorted(p.name for p in self.root.glob("*.json") if p.is_file())
+
+    def has(self, filename: str) -> bool:
+        return (self.root / filename).is_file()
 
 
 class _MemoryReader(_Reader):
@@ -342,6 +365,7 @@ class Definitions:
     _by_type_id: dict[tuple[str, str], _Hit] = field(default_factory=dict, repr=False)
     _extra: dict[str, Package] = field(default_factory=dict, repr=False)
     _snapshots: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    _key: str | None = field(default=None, repr=False)  # digest of the loaded set (on-disk cache key)
 
     # ----------------------------------------------------------------------------- building
 
@@ -372,6 +396,7 @@ class Definitions:
         if any(p is pkg for p in self.packages):
             return pkg
         self.packages.append(pkg)
+        self._key = None
         for entry in pkg.entries:
             hit = _Hit(pkg, entry)
             if entry.url:
@@ -433,6 +458,7 @@ class Definitions:
         if entry.id:
             self._by_type_id[(entry.resource_type, entry.id)] = hit
         self._snapshots.pop(entry.url or "", None)
+        self._key = None
         return entry
 
     def add_file(self, path: str | os.PathLike[str]) -> list[Entry]:
@@ -515,11 +541,33 @@ class Definitions:
         key = str(sd.get("url"))
         done = self._snapshots.get(key)
         if done is None:
+            from . import compiled_cache
             from .snapshot import generate_snapshot
 
-            done = generate_snapshot(sd, self)
+            path = compiled_cache.snapshot_path(self.digest(), key)
+            found = compiled_cache.read(path, self.digest(), key) if path is not None else None
+            if isinstance(found, dict) and (found.get("snapshot") or {}).get("element"):
+                done = found
+            else:
+                done = generate_snapshot(sd, self)
+                if path is not None:
+                    compiled_cache.write(path, self.digest(), key, done)
             self._snapshots[key] = done
         return done
+
+    def digest(self) -> str:
+        """The sha256 of everything loaded (packages in order, extra definitions) and of the code
+        that compiles them: the key of the on-disk cache of generated snapshots."""
+        if self._key is None:
+            from .compiled_cache import engine_digest
+
+            h = hashlib.sha256(engine_digest().encode())
+            cache = self.cache.resolve()
+            for pkg in self.packages:
+                source = pkg.source.resolve()
+                h.update(pkg.digest(immutable=source.is_relative_to(cache)).encode())
+            self._key = h.hexdigest()
+        return self._key
 
 
 def read_tgz_members(path: Path) -> dict[str, bytes]:

@@ -743,13 +743,13 @@ class FhirValidator:
         if code == "Coding" and isinstance(value, dict):
             self._coding(out, value, path)
         if primitive:
-            format_issues: list[Issue] = []
-            self._primitive(format_issues, value, code, path)
-            out.extend(format_issues)
-            if node.binding is not None and code == "code" and not format_issues:
-                self._binding(out, value, code, node.binding, path)
-            if node.constraints and not format_issues:
-                self._invariants(out, node, value, code, path, primitive=True)
+            before = len(out)
+            self._primitive(out, value, code, path)
+            if len(out) == before:  # a well-formed value
+                if node.binding is not None and code == "code":
+                    self._binding(out, value, code, node.binding, path)
+                if node.constraints and self.invariants:
+                    self._invariants(out, node, value, code, path, primitive=True)
             return
         if node.binding is not None and code in ("Coding", "CodeableConcept"):
             self._binding(out, value, code, node.binding, path)
@@ -801,13 +801,17 @@ class FhirValidator:
                 self._where.pop()
         if code == "Reference" and isinstance(value.get("reference"), str):
             self._reference(out, value["reference"], node, path)
-        has_value = any(k.startswith(("value", "_value")) for k in value)
-        if code == "Extension" and bool(value.get("extension")) == has_value:
+        if code == "Extension" and bool(value.get("extension")) == any(
+                k.startswith(("value", "_value")) for k in value):
             out.append(R.INVARIANT.issue("ext-1: an extension has either extensions or a value, not both and "
-                                    "not neither", path))
+                                         "not neither", path))
+        if not self.invariants:
+            return
         type_path = node.path if code in ("BackboneElement", "Element") else code
-        self._invariants(out, node, value, type_path, path)
-        if target is not None and target[0] is not node and target[0] is target[1].root:
+        if node.constraints or node.natives:
+            self._invariants(out, node, value, type_path, path)
+        if target is not None and target[0] is not node and target[0] is target[1].root and (
+                target[0].constraints or target[0].natives):
             self._invariants(out, target[0], value, type_path, path)  # the data type's own
 
     # ------------------------------------------------------------------------- invariants
