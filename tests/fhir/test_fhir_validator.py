@@ -755,3 +755,53 @@ def test_invariants_on_primitives_and_choice_discriminators(core_definitions: De
          "type matches none of the slices main and the slicing is closed"),
         ("fhir.cardinality.min", "Organization", "type:main: minimum cardinality 1, found 0"),
     ]
+
+
+def _pointing_profile(rtype: str, element: str, target: str, name: str) -> dict[str, Any]:
+    return {
+        "resourceType": "StructureDefinition", "id": name, "url": f"http://example.org/fhir/StructureDefinition/{name}",
+        "name": name.title().replace("-", ""), "status": "draft", "kind": "resource", "abstract": False, "type": rtype,
+        "baseDefinition": f"http://hl7.org/fhir/StructureDefinition/{rtype}", "derivation": "constraint",
+        "differential": {"element": [{"id": f"{rtype}.{element}", "path": f"{rtype}.{element}", "min": 1, "type": [
+            {"code": "Reference", "targetProfile": [f"http://example.org/fhir/StructureDefinition/{target}"]}]}]},
+    }
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2), (2, 1, 0), (1, 2, 0)])
+def test_target_profiles_between_bundle_entries_in_any_order(core_definitions: Definitions,
+                                                             order: tuple[int, int, int]) -> None:
+    """A reference to an entry is checked against its target profile whether the entry comes
+    before or after it; an entry that fails because of its own reference fails the references to
+    it in turn (Observation -> Encounter -> Patient without gender)."""
+    defs = Definitions(cache=core_definitions.cache)
+    defs.load("hl7.fhir.r4.core", "4.0.1")
+    base = "http://example.org/fhir/StructureDefinition/"
+    defs.add_resource({
+        "resourceType": "StructureDefinition", "id": "gendered", "url": base + "gendered", "name": "Gendered",
+        "status": "draft", "kind": "resource", "abstract": False, "type": "Patient",
+        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient", "derivation": "constraint",
+        "differential": {"element": [{"id": "Patient.gender", "path": "Patient.gender", "min": 1}]}})
+    defs.add_resource(_pointing_profile("Encounter", "subject", "gendered", "enc-of-gendered"))
+    defs.add_resource(_pointing_profile("Observation", "encounter", "enc-of-gendered", "obs-in-enc"))
+    validator = FhirValidator(defs)
+    text = {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">x</div>'}
+    resources = [
+        {"resourceType": "Observation", "meta": {"profile": [base + "obs-in-enc"]}, "text": text, "status": "final",
+         "code": {"text": "x"}, "encounter": {"reference": "Encounter/e"}},
+        {"resourceType": "Encounter", "id": "e", "meta": {"profile": [base + "enc-of-gendered"]}, "text": text,
+         "status": "finished", "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                                         "code": "AMB"}, "subject": {"reference": "Patient/p"}},
+        {"resourceType": "Patient", "id": "p", "text": text},
+    ]
+    entries = [{"fullUrl": f"http://example.org/fhir/{r['resourceType']}/{r.get('id', 'o')}", "resource": r}
+               for r in (resources[i] for i in order)]
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": entries}
+    where = {name: i for i, name in enumerate(r["resource"]["resourceType"] for r in entries)}
+    failing = sorted((i.location.path, i.message.split(" does not conform")[0])
+                     for i in validator.validate(bundle) if i.rule_id == "fhir.reference.target-profile")
+    assert failing == sorted([
+        (f"Bundle.entry[{where['Encounter']}].resource.subject.reference", "Patient/p"),
+        (f"Bundle.entry[{where['Observation']}].resource.encounter.reference", "Encounter/e"),
+    ])
+    resources[2]["gender"] = "female"
+    assert [i for i in validator.validate(bundle) if i.rule_id == "fhir.reference.target-profile"] == []

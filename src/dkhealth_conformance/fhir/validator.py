@@ -336,6 +336,22 @@ def _compile(element: dict[str, Any]) -> Node:
     return node
 
 
+@dataclass
+class _Deferred:
+    """A reference whose target must conform to one of the candidate profiles."""
+
+    target: dict[str, Any]
+    candidates: list[TypeTree]
+    reference: str
+    path: str
+    #: the walks (resource, profile) the reference is part of
+    segments: tuple[tuple[int, str], ...]
+
+    def issue(self) -> Issue:
+        return R.REFERENCE_TARGET_PROFILE.issue(
+            f"{self.reference} does not conform to {' or '.join(p.url for p in self.candidates)}", self.path)
+
+
 class FhirValidator:
     """Validates FHIR JSON resources against the loaded definitions (base R4 types)."""
 
@@ -355,6 +371,11 @@ class FhirValidator:
         self._where: list[tuple[str, str, Any, str, str]] = []
         self._ancestry: dict[str, tuple[str, ...]] = {}
         self._conforms: dict[tuple[int, str], bool] = {}  # (id of a resource, profile) -> conforms
+        #: the (resource, profile) walks in progress, innermost last
+        self._segments: list[tuple[int, str]] = []
+        #: per Bundle being walked, the target-profile checks of references to its entries, done
+        #: once its entries have been walked (None: checks are done at once, as inside a check)
+        self._deferred: list[list[_Deferred] | None] = []
         self._fhirpath_options: dict[str, Any] = {
             "userInvocationTable": {
                 "hasValue": {"fn": _has_value, "arity": {0: []}},
@@ -384,6 +405,7 @@ class FhirValidator:
         seen: set[tuple[str, str, str]] = set()
         self._noted = set()
         self._conforms = {}
+        self._segments, self._deferred = [], []
         found: list[Issue] = []
         self._resource(found, resource, path, tuple(profiles))
         for issue in found:
@@ -459,8 +481,22 @@ class FhirValidator:
             self._bundles.append(_bundle_index(obj))
         try:
             for walk in walks or [tree]:
-                self._object(out, obj, walk.root, walk, here, resource=True)
-                self._invariants(out, walk.root, obj, rtype, here)
+                start, segment = len(out), (id(obj), walk.url)
+                self._segments.append(segment)
+                if rtype == "Bundle":
+                    self._deferred.append([])
+                try:
+                    self._object(out, obj, walk.root, walk, here, resource=True)
+                    self._invariants(out, walk.root, obj, rtype, here)
+                    if rtype == "Bundle":
+                        self._resolve_deferred(out, self._deferred[-1] or [])
+                finally:
+                    self._segments.pop()
+                    if rtype == "Bundle":
+                        self._deferred.pop()
+                # what a reference to this resource with this target profile needs to know later
+                conforms = not any(i.severity.at_least(Severity.ERROR) for i in out[start:])
+                self._conforms[segment] = self._conforms.get(segment, True) and conforms
         finally:
             self._containers.pop()
             self._where.pop()
@@ -671,6 +707,7 @@ class FhirValidator:
                     continue
                 for v in _values_at(item, dpath):
                     noted = set(self._noted)
+                    self._deferred.append(None)  # references inside are checked at once
                     try:
                         if isinstance(v, dict):
                             issues: list[Issue] = []
@@ -678,6 +715,7 @@ class FhirValidator:
                             if not any(i.severity.at_least(Severity.ERROR) for i in issues):
                                 return True
                     finally:
+                        self._deferred.pop()
                         self._noted = noted
         return False
 
@@ -921,9 +959,35 @@ class FhirValidator:
             return
         if target is None or not candidates or any(p.url == _CORE_SD + p.type for p in candidates):
             return  # not resolved, or a base type among the target profiles: the type is enough
-        if not any(self._target_conforms(target, p) for p in candidates):
-            out.append(R.REFERENCE_TARGET_PROFILE.issue(
-                f"{reference} does not conform to {' or '.join(p.url for p in candidates)}", f"{path}.reference"))
+        check = _Deferred(target, candidates, reference, f"{path}.reference", tuple(self._segments))
+        pending = self._deferred[-1] if self._deferred else None
+        if pending is not None and reference in self._bundles[-1]:
+            pending.append(check)  # an entry of the Bundle: checked once the entries have been walked
+        elif not self._check_target(check):
+            out.append(check.issue())
+
+    def _check_target(self, check: _Deferred) -> bool:
+        """Whether the target of a reference conforms to one of its candidate profiles; when it does
+        not, the walks the reference is part of do not conform either."""
+        if any(self._target_conforms(check.target, p) for p in check.candidates):
+            return True
+        for segment in check.segments:
+            self._conforms[segment] = False
+        return False
+
+    def _resolve_deferred(self, out: list[Issue], checks: list[_Deferred]) -> None:
+        """The target-profile checks of references between the entries of a Bundle, after the
+        entries were walked (their walks answer most checks). A failing check makes the walks it is
+        part of fail, which can make other checks fail: repeated until nothing changes."""
+        failed: set[int] = set()
+        changed = True
+        while changed:
+            changed = False
+            for i, check in enumerate(checks):
+                if i not in failed and not self._check_target(check):
+                    failed.add(i)
+                    changed = True
+        out.extend(checks[i].issue() for i in sorted(failed))
 
     def _target_conforms(self, target: dict[str, Any], profile: TypeTree) -> bool:
         """Whether a resolved resource has no errors against a (constraint) profile; cached per
@@ -933,11 +997,14 @@ class FhirValidator:
             self._conforms[key] = True
             noted, where = set(self._noted), self._where
             self._where = []
+            self._deferred.append(None)  # inside a check, references are checked at once
             try:
                 issues: list[Issue] = []
                 self._resource(issues, target, None, (profile.url,), only_profiles=True)
-                self._conforms[key] = not any(i.severity.at_least(Severity.ERROR) for i in issues)
+                self._conforms[key] = self._conforms.get(key, True) and not any(
+                    i.severity.at_least(Severity.ERROR) for i in issues)
             finally:
+                self._deferred.pop()
                 self._noted, self._where = noted, where
         return self._conforms[key]
 
