@@ -19,6 +19,8 @@ from json.decoder import scanstring  # type: ignore[attr-defined]
 from json.scanner import make_scanner
 
 _WS = re.compile(r"[ \t\n\r]*")
+_COLON = re.compile(r"[ \t\n\r]*:[ \t\n\r]*")  # between a key and its value
+_NEXT = re.compile(r"[ \t\n\r]*,?[ \t\n\r]*")  # between a value and the next member
 _SEGMENT = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
 _ROOT_TYPE = re.compile(r'"resourceType"\s*:\s*"([^"\\]*)"')
 _SKIP = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
@@ -103,10 +105,10 @@ class JsonPositions(dict[str, tuple[int, int | None]]):
                     if text[i] != '"':
                         return None
                     key, i = scanstring(text, i + 1)
-                    i = _WS.match(text, i).end()  # type: ignore[union-attr]
-                    if text[i:i + 1] != ":":
+                    colon = _COLON.match(text, i)
+                    if colon is None:
                         return None
-                    i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
+                    i = colon.end()
                     offsets.setdefault(f"{parent}.{key}", i)
                     found = key == step
                 else:
@@ -116,9 +118,7 @@ class JsonPositions(dict[str, tuple[int, int | None]]):
                     self._resume[parent] = (member, index)
                     return i
                 _, i = _SKIP(text, i)
-                i = _WS.match(text, i).end()  # type: ignore[union-attr]
-                if text[i:i + 1] == ",":
-                    i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
+                i = _NEXT.match(text, i).end()  # type: ignore[union-attr]
                 index += 1
                 self._resume[parent] = (i, index)
         except (StopIteration, ValueError):
