@@ -53,12 +53,17 @@ for _block in ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "caption"):
 _URL_ATTRIBUTES = frozenset({"href", "src", "longdesc", "usemap", "cite"})
 
 
+_PARSER: list[etree.XMLParser] = []  # one hardened parser, made on first use (lxml parsers are reusable)
+
+
 def check_div(text: str) -> tuple[list[str], bool]:
     """(problems with the XHTML, whether the narrative has non-white-space content)."""
-    from ..payload import xml_parser
+    if not _PARSER:
+        from ..payload import xml_parser
 
+        _PARSER.append(xml_parser())
     try:
-        root = etree.fromstring(text.encode("utf-8"), xml_parser())
+        root = etree.fromstring(text.encode("utf-8"), _PARSER[0])
     except etree.XMLSyntaxError as exc:
         return [f"the narrative is not well-formed XHTML: {exc.msg}"], True
     problems: list[str] = []
