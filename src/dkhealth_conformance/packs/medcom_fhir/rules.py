@@ -28,8 +28,8 @@ BUNDLE_TYPE = _R(
 )
 HEADER_FIRST = _R(
     "medcom.message.header-first", ERROR, "The first entry of the message is its MessageHeader",
-    source=f"{GOV} rule 2; intent of invariant medcom-messaging-1 (its conformsTo() is not evaluated by "
-    "FHIRPath engines without it, so the rule is implemented natively) (§3.1, §18.2)",
+    source=f"{GOV} rule 2; invariant medcom-messaging-1, whose conformsTo() the engine also evaluates "
+    "(fhir.invariant: entry[0] conforms to the messaging header profile) (§3.1, §18.2)",
     rationale="Apart from entry[0], entries are unordered; a receiver finds the header only at entry[0].",
     example='"entry": [{"resource": {"resourceType": "Patient", ...}}, {"resource": {"resourceType": '
     '"MessageHeader", ...}}]',
