@@ -11,6 +11,7 @@ import codecs
 import hashlib
 import json
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,17 @@ def xml_parser() -> etree.XMLParser:
     )
 
 
+_PARSERS = threading.local()
+
+
+def _shared_parser() -> etree.XMLParser:
+    """This thread's :func:`xml_parser`, made once: a parser costs more to build than a small letter to parse."""
+    parser: etree.XMLParser | None = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = xml_parser()
+    return parser
+
+
 def read_source(source: Any, name: str | None, limits: Limits) -> tuple[str, bytes | None, list[Issue]]:
     """Turn a path, bytes, str or parsed dict into ``(name, bytes)``; never raises."""
     if isinstance(source, (bytes, bytearray, memoryview)):
@@ -175,7 +187,7 @@ def from_bytes(name: str, data: bytes, limits: Limits | None = None, container: 
         return payload
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _sniff_text(payload, "utf-16", limits)
-    if b"\x00" in data[:8192]:
+    if data.find(b"\x00", 0, 8192) >= 0:
         payload.format = BINARY
         message = "the payload contains NUL bytes: it is binary, not a text message"
         payload.issues.append(R.PAYLOAD_BINARY.issue(message))
@@ -255,18 +267,19 @@ def _parse_xml(payload: Payload) -> None:
         payload.issues.append(_dtd_forbidden(line))
         return
     try:
-        tree = etree.ElementTree(etree.fromstring(payload.data, xml_parser()))
+        tree = etree.ElementTree(etree.fromstring(payload.data, _shared_parser()))
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if exc.position else (None, None)
         payload.issues.append(R.XML_MALFORMED.issue(str(exc.msg or exc), line=line, column=column))
         return
-    if getattr(tree.docinfo, "doctype", "") or tree.docinfo.internalDTD is not None:
+    info = tree.docinfo
+    if getattr(info, "doctype", "") or info.internalDTD is not None:
         payload.issues.append(_dtd_forbidden(1))
         return
-    root = tree.getroot()
-    qname = etree.QName(root)
-    payload.xml, payload.root, payload.namespace = tree, qname.localname, qname.namespace
-    payload.format = _xml_format(qname.localname, qname.namespace)
+    tag = tree.getroot().tag  # Clark notation: {namespace}local
+    namespace, _, local = tag[1:].partition("}") if tag.startswith("{") else (None, "", tag)
+    payload.xml, payload.root, payload.namespace = tree, local, namespace
+    payload.format = _xml_format(local, namespace)
 
 
 def _dtd_forbidden(line: int) -> Issue:
@@ -331,13 +344,19 @@ def _json_depth(text: str, limit: int) -> int:
     return deepest
 
 
+def local_name(element: Any) -> str:
+    """The local name of an lxml element; "" for comments and processing instructions."""
+    tag = element.tag
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+
+
 def element_path(element: Any) -> str:
     """``/Emessage/ClinicalEmail/Patient``-style path of an lxml element (local names)."""
     parts: list[str] = []
     node = element
     while node is not None:
         parent = node.getparent()
-        name = etree.QName(node).localname
+        name = local_name(node)
         if parent is not None:
             same = [c for c in parent if isinstance(c.tag, str) and c.tag == node.tag]
             if len(same) > 1:

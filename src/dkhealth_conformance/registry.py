@@ -72,6 +72,7 @@ class Registry:
 
     def __init__(self, packs: Iterable[Pack] = ()) -> None:
         self._packs: list[Pack] = []
+        self._detection_order: list[Pack] = []
         for pack in packs:
             self.register(pack)
 
@@ -79,6 +80,7 @@ class Registry:
         if any(p.name == pack.name for p in self._packs):
             return
         self._packs.append(pack)
+        self._detection_order = sorted(self._packs, key=lambda p: -getattr(p, "priority", 0))
 
     @property
     def packs(self) -> list[Pack]:
@@ -107,10 +109,15 @@ class Registry:
 
     def detect(self, payload: Payload) -> Standard | None:
         """The first standard recognised, asking packs by descending ``priority`` (default 0)."""
-        for pack in sorted(self._packs, key=lambda p: -getattr(p, "priority", 0)):
+        found = self.recognise(payload)
+        return found[1] if found else None
+
+    def recognise(self, payload: Payload) -> tuple[Pack, Standard] | None:
+        """Like :meth:`detect`, with the pack that recognised the payload."""
+        for pack in self._detection_order:
             found = pack.detect(payload)
             if found is not None:
-                return found
+                return pack, found
         return None
 
 

@@ -113,6 +113,8 @@ class Report:
         self.issues = sorted(self.issues, key=Issue.sort_key)
 
     def add(self, issues: list[Issue]) -> None:
+        if not issues:
+            return
         self.issues = sorted([*self.issues, *issues], key=Issue.sort_key)
 
     @property

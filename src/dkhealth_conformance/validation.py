@@ -13,7 +13,7 @@ from . import core_rules as R
 from . import payload as payload_mod
 from ._version import __version__
 from .payload import Limits, Payload
-from .registry import Options, Registry, Standard, UnknownStandard, default_registry
+from .registry import Options, Pack, Registry, Standard, UnknownStandard, default_registry
 from .report import Issue, Report
 
 
@@ -74,22 +74,24 @@ def validate_payload(
     if chosen is None:
         report.add([unrecognised(payload, registry, standard)])
         return
-    report.standard, report.version = chosen.id, chosen.version
+    pack, found = chosen
+    report.standard, report.version = found.id, found.version
     started = time.perf_counter()
-    issues = registry.pack_of(chosen).validate(payload, chosen, options)
+    issues = pack.validate(payload, found, options)
     report.timings["validate"] = _ms(started)
     report.add(issues)
 
 
-def _choose_standard(payload: Payload, standard: str | None, registry: Registry) -> Standard | None:
+def _choose_standard(payload: Payload, standard: str | None, registry: Registry) -> tuple[Pack, Standard] | None:
+    """The standard to apply and its pack: the detected one, or the forced one (``ID`` or ``ID@VERSION``)."""
     if standard is None:
-        return registry.detect(payload)
+        return registry.recognise(payload)
     candidates = registry.find(standard)
-    detected = registry.detect(payload)
-    if detected in candidates:
+    detected = registry.recognise(payload)
+    if detected is not None and detected[1] in candidates:
         return detected
     usable = [s for s in candidates if not s.formats or payload.format in s.formats]
-    return usable[-1] if usable else None
+    return (registry.pack_of(usable[-1]), usable[-1]) if usable else None
 
 
 def unrecognised(payload: Payload, registry: Registry, forced: str | None = None) -> Issue:

@@ -77,17 +77,18 @@ class OioxmlPack:
         # a VersionCode shared by several namespaces is represented by the newest of them
         for schema in sorted(models().values(), key=lambda m: m.key, reverse=True):
             for letter in schema.letters.values():
-                standard = _standard(schema, letter)
+                standard = self._by_letter[(schema.namespace, letter.element)]
                 found.setdefault(standard.ref, standard)
         return [*sorted(found.values(), key=lambda s: (s.id, s.version)), _EMESSAGE_UNKNOWN]
 
+    @functools.cached_property
+    def _by_letter(self) -> dict[tuple[str, str], Standard]:
+        """The standard of each (namespace, letter element), made once."""
+        return {(schema.namespace, letter.element): _standard(schema, letter)
+                for schema in models().values() for letter in schema.letters.values()}
+
     def standards(self) -> list[Standard]:
         return self._standards
-
-    def warm(self) -> None:
-        """Load the models and compile their schemas now (before worker processes fork)."""
-        for schema in models().values():
-            compiled(schema)
 
     def detect(self, payload: Payload) -> Standard | None:
         if payload.format != OIOXML or payload.xml is None:
@@ -96,7 +97,7 @@ class OioxmlPack:
         if schema is None:
             return _EMESSAGE_UNKNOWN
         for _element, letter in letters_of(schema, payload.xml.getroot()):
-            return _standard(schema, letter)
+            return self._by_letter[(schema.namespace, letter.element)]
         return _EMESSAGE_UNKNOWN
 
     def validate(self, payload: Payload, standard: Standard, options: Options) -> list[Issue]:
@@ -110,15 +111,17 @@ def validate_emessage(tree: Any, namespace: str | None, options: Options, contai
         known = ", ".join(sorted(models()))
         return [R.NAMESPACE_UNKNOWN.issue(f"namespace {namespace!r} is not a modelled MedCom OIOXML version; "
                                           f"known: {known}", "/Emessage", line=tree.getroot().sourceline)]
+    root = tree.getroot()
     issues = schema_issues(compiled(schema), tree, container, functools.partial(declared_children, schema))
-    if not any(True for _ in letters_of(schema, tree.getroot())):
+    letters = list(letters_of(schema, root))
+    if not letters:
         names = ", ".join(schema.letters)
         issues.append(R.LETTER_UNKNOWN.issue(f"no letter of namespace {schema.key} found (expected one of {names})",
-                                             "/Emessage", line=tree.getroot().sourceline))
-    business = [*business_issues(schema, tree, container), *receipt_issues(tree.getroot(), container)]
+                                             "/Emessage", line=root.sourceline))
+    business = [*business_issues(schema, root, letters, container), *receipt_issues(root, container)]
     issues = _specific_first(issues, business)
     if options.extra.get("correlate"):
-        issues.extend(correlate(tree.getroot(), index_letters(str(options.extra["correlate"])), container))
+        issues.extend(correlate(root, index_letters(str(options.extra["correlate"])), container))
     if options.schema_dir:
         issues.extend(official_issues(options.schema_dir, schema.namespace, tree, container))
     return issues
@@ -126,6 +129,8 @@ def validate_emessage(tree: Any, namespace: str | None, options: Options, contai
 
 def _specific_first(structural: list[Issue], business: list[Issue]) -> list[Issue]:
     """Drop a generic schema finding where a business rule explains the same element better."""
+    if not business:
+        return structural
     explained = {(i.location.path, i.location.line) for i in business if i.severity.at_least(Severity.ERROR)}
     kept = [i for i in structural if (i.location.path, i.location.line) not in explained]
     return [*kept, *business]

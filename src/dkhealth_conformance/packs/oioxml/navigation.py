@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...payload import local_name
 from ...xmlmodel.model import ComplexType, Element, Group, Particle, Schema
-
-
-def _local(node: Any) -> str:
-    tag = node.tag
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
 def children_of(content: ComplexType) -> dict[str, tuple[Element, bool]]:
@@ -33,7 +29,7 @@ def content_of(schema: Schema, element: Any) -> ComplexType | None:
     path: list[str] = []
     node = element
     while node is not None:
-        path.append(_local(node))
+        path.append(local_name(node))
         node = node.getparent()
     path.reverse()
     if not path or path[0] != "Emessage":
@@ -60,9 +56,9 @@ def content_of(schema: Schema, element: Any) -> ComplexType | None:
 def declared_children(schema: Schema, parent: Any) -> dict[str, bool] | None:
     """Child names the model declares for ``parent``, each with whether it is required; the
     Emessage root declares its Envelope (required), its letters and Local_Elements."""
-    if parent.getparent() is None and _local(parent) == "Emessage":
+    if parent.getparent() is None and local_name(parent) == "Emessage":
         # at least one letter is required: while none is present, every letter counts as required
-        no_letter = not any(_local(child) in schema.letters for child in parent)
+        no_letter = not any(local_name(child) in schema.letters for child in parent)
         return {"Envelope": True, "Local_Elements": False, **dict.fromkeys(schema.letters, no_letter)}
     content = content_of(schema, parent)
     return None if content is None else {name: req for name, (_, req) in children_of(content).items()}

@@ -11,10 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lxml import etree
-
 from ... import payload as payload_mod
-from ...payload import OIOXML, location_of
+from ...payload import OIOXML, local_name, location_of
 from ...report import Issue
 from . import rules as R
 
@@ -23,18 +21,14 @@ NEGATIVE = ("NegativeReceipt", "NegativeVansReceipt")
 RECEIPTS = (POSITIVE, *NEGATIVE)
 
 
-def _local(node: Any) -> str:
-    return etree.QName(node).localname if isinstance(node.tag, str) else ""
-
-
 def _kids(node: Any, name: str) -> list[Any]:
-    return [c for c in node if _local(c) == name]
+    """The children named ``name`` in any namespace."""
+    return list(node.iterchildren("{*}" + name))
 
 
 def _text(node: Any, *path: str) -> str | None:
     for name in path:
-        found = _kids(node, name) if node is not None else []
-        node = found[0] if found else None
+        node = next(node.iterchildren("{*}" + name), None) if node is not None else None
     return (node.text or "").strip() if node is not None else None
 
 
@@ -42,17 +36,17 @@ def receipt_issues(root: Any, container: str | None = None) -> list[Issue]:
     """Rules on each receipt of an Emessage that need no other document."""
     issues: list[Issue] = []
     for receipt in root:
-        kind = _local(receipt)
+        kind = local_name(receipt)
         if kind not in RECEIPTS:
             continue
-        original = next(iter(_kids(receipt, "OriginalEmessage")), None)
+        original = next(receipt.iterchildren("{*}OriginalEmessage"), None)
         if original is None:
             continue
         letters = _kids(original, "OriginalLetter")
-        refusals = [n for n in original.iter() if _local(n) in ("RefuseCode", "RefuseText")]
+        refusals = list(original.iter("{*}RefuseCode", "{*}RefuseText"))
         if kind == POSITIVE:
             for node in refusals:
-                issues.append(R.REFUSE_ON_POSITIVE.issue(f"<{_local(node)}> in a positive receipt",
+                issues.append(R.REFUSE_ON_POSITIVE.issue(f"<{local_name(node)}> in a positive receipt",
                                                          location_of(node, container)))
         elif not _kids(original, "RefuseCode") and (not letters or any(not _kids(x, "RefuseCode") for x in letters)):
             issues.append(R.REFUSE_MISSING.issue(
@@ -93,7 +87,7 @@ def index_letters(folder: str) -> dict[str, SentEmessage]:
             continue
         sent = SentEmessage(envelope_id, str(path))
         for letter in root:
-            if _local(letter) in RECEIPTS or not _kids(letter, "Letter"):
+            if local_name(letter) in RECEIPTS or not _kids(letter, "Letter"):
                 continue
             letter_id = _text(letter, "Letter", "Identifier")
             if letter_id:
@@ -116,9 +110,9 @@ def correlate(root: Any, index: dict[str, SentEmessage], container: str | None =
     """Check every receipt in ``root`` against the sent Emessages in ``index``."""
     issues: list[Issue] = []
     for receipt in root:
-        if _local(receipt) not in RECEIPTS:
+        if local_name(receipt) not in RECEIPTS:
             continue
-        original = next(iter(_kids(receipt, "OriginalEmessage")), None)
+        original = next(receipt.iterchildren("{*}OriginalEmessage"), None)
         if original is None:
             continue
         envelope_id = _text(original, "OriginalEnvelopeIdentifier") or ""
@@ -135,7 +129,7 @@ def correlate(root: Any, index: dict[str, SentEmessage], container: str | None =
                     f"{role} {gln} but the letters of {envelope_id} name {', '.join(sorted(expected))}",
                     location_of(_kids(original, role)[0], container)))
         # a negative VANS receipt comes from the VANS network itself, not from the receiver
-        own_sender = _text(receipt, "Sender", "EANIdentifier") if _local(receipt) != "NegativeVansReceipt" else None
+        own_sender = _text(receipt, "Sender", "EANIdentifier") if local_name(receipt) != "NegativeVansReceipt" else None
         if own_sender and sent.receivers and own_sender not in sent.receivers:
             issues.append(R.PARTY_MISMATCH.issue(
                 f"the receipt is sent by {own_sender}, but {envelope_id} was addressed to "

@@ -8,7 +8,7 @@ from typing import Any
 
 from lxml import etree
 
-from ...payload import location_of
+from ...payload import local_name, location_of
 from ...report import Issue, Location
 from ...rules import Rule
 from . import rules as R
@@ -62,12 +62,12 @@ def _skipped_required(message: str, element: Any, declared: Declared | None) -> 
     if match is None or element is None or element.getparent() is None:
         return False
     parent = element.getparent()
-    present = {etree.QName(c).localname for c in parent if isinstance(c.tag, str)}
+    present = {local_name(c) for c in parent if isinstance(c.tag, str)}
     wanted = [name.strip() for name in match.group(1).split(",") if name.strip()]
     if declared is None:
         return len(wanted) == 1 and wanted[0] not in present
     children = declared(parent)
-    if children is None or etree.QName(element).localname not in children:
+    if children is None or local_name(element) not in children:
         return False
     return any(children.get(name) and name not in present for name in wanted)
 
