@@ -593,6 +593,8 @@ def _distinct(focus: list[Any]) -> list[Any]:
 
 def _same(x: Any, y: Any) -> bool:
     """FHIRPath equality of two JSON values, complex ones property by property."""
+    if x is y and isinstance(x, dict):
+        return True  # the same resource or element (resolve() = resolve())
     if isinstance(x, dict) or isinstance(y, dict):
         if _UCUM in (_get(x, "system"), _get(y, "system")):
             raise Fallback  # fhirpathpy compares UCUM quantities as quantities
