@@ -18,6 +18,8 @@ from dkhealth_conformance.data import examples_dir
 from dkhealth_conformance.fhir.packages import Definitions
 from dkhealth_conformance.fhir.terminology import Terminology
 from dkhealth_conformance.fhir.validator import FhirValidator
+from dkhealth_conformance.packs.medcom_fhir import definitions_for
+from dkhealth_conformance.packs.medcom_fhir.standards import ACKNOWLEDGEMENT
 
 from .conftest import FHIR_PROFILES, assert_index_current, load_set
 
@@ -86,7 +88,12 @@ def defs(fhir_cache: Path) -> dict[str, Definitions]:
 
 @pytest.fixture(scope="module")
 def validators(defs: dict[str, Definitions]) -> dict[str, FhirValidator]:
-    return {name: FhirValidator(d) for name, d in defs.items()}
+    """A validator per standard; an Acknowledgement is validated with the set the pack uses, which
+    adds the CareCommunication package without its dependencies (an Acknowledgement of a
+    CareCommunication quotes that standard's Provenance)."""
+    out = {name: FhirValidator(d) for name, d in defs.items()}
+    out["acknowledgement"] = FhirValidator(definitions_for(ACKNOWLEDGEMENT))
+    return out
 
 
 def _resources(folder: str) -> list[dict[str, Any]]:
@@ -306,7 +313,7 @@ INVALID = [p for p in ALL_EXAMPLES if p.with_name(p.name + ".expected").exists()
 
 
 def _standard(path: Path) -> str:
-    return next(s for s in SETS if s in path.name)
+    return next(s for s in SETS if path.name.startswith(s) or path.name.startswith(f"invalid-{s}"))
 
 
 def _issues(validators: dict[str, FhirValidator], path: Path) -> list[tuple[str, str, str]]:
