@@ -17,8 +17,14 @@ Anything outside that subset is left to fhirpathpy, in two ways:
   one item where one boolean is expected …) stops with :class:`Fallback` and the same input is
   evaluated by fhirpathpy.
 
-So the result is fhirpathpy's wherever the two could differ; ``tests/fhir/test_fhirpath_compiled.py``
-checks that they agree on every invariant of the core specification over the official examples.
+So the result is fhirpathpy's wherever the two could differ, except where fhirpathpy departs from
+the FHIRPath specification and the specification is plain: there the compiled form follows the
+specification (``false`` is not true in ``where``/``exists``, collections of several items are
+equal item by item, ``\\uXXXX`` takes hexadecimal digits and ``\\/`` is an escape, ``mod`` is the
+remainder of the truncated division, ``''.startsWith('')`` is true, ``|`` removes duplicates between
+a path and a literal, ``ofType``/``is`` know a resource given as a dict).
+``tests/fhir/test_fhirpath_compiled.py`` lists those cases, and checks that the two agree on every
+invariant of the core specification over the official examples.
 """
 
 from __future__ import annotations
@@ -73,7 +79,7 @@ def _is_plain(value: Any) -> bool:
 # -------------------------------------------------------------------------------- values
 
 
-def _children(items: list[Any], name: str, choice_suffixes: tuple[str, ...]) -> list[Any]:
+def _children(items: list[Any], name: str, choice_suffixes: frozenset[str]) -> list[Any]:
     out: list[Any] = []
     for item in items:
         if not isinstance(item, dict):
@@ -82,12 +88,9 @@ def _children(items: list[Any], name: str, choice_suffixes: tuple[str, ...]) -> 
         if value is None:
             if "_" + name in item:
                 raise Fallback  # a primitive with only an id or extensions
-            for suffix in choice_suffixes:  # a choice element: valueQuantity for value
-                value = item.get(name + suffix)
-                if value is not None:
-                    if "_" + name + suffix in item:
-                        raise Fallback
-                    break
+            if not choice_suffixes:
+                continue
+            value = _choice(item, name, choice_suffixes)  # a choice element: valueQuantity for value
             if value is None:
                 continue
         elif "_" + name in item:
@@ -97,6 +100,23 @@ def _children(items: list[Any], name: str, choice_suffixes: tuple[str, ...]) -> 
         else:
             out.append(value)
     return out
+
+
+def _choice(item: dict[str, Any], name: str, suffixes: frozenset[str]) -> Any:
+    """The value of a choice element (``valueQuantity`` for ``value``), None if there is none.
+    A primitive's ``_valueString`` object, or more than one type present (which fhirpathpy
+    resolves in the order of its model), is left to fhirpathpy."""
+    found = None
+    size = len(name)
+    for key, value in item.items():
+        if key[:1] == "_":
+            if key.startswith(name, 1) and key[size + 1:] in suffixes:
+                raise Fallback
+        elif value is not None and key.startswith(name) and key[size:] in suffixes:
+            if found is not None:
+                raise Fallback
+            found = value
+    return found
 
 
 def _boolean(items: list[Any]) -> bool | None:
@@ -121,7 +141,7 @@ def _result(value: bool | None) -> list[Any]:
 # ----------------------------------------------------------------------------- compiler
 
 
-def _choice_suffixes() -> dict[str, tuple[str, ...]]:
+def _choice_suffixes() -> dict[str, frozenset[str]]:
     """For each name of a choice element in R4 (``value``, ``effective`` …), the endings its JSON
     names can have (``Quantity`` in ``valueQuantity``), from fhirpathpy's R4 model."""
     from fhirpathpy.models import models
@@ -129,7 +149,7 @@ def _choice_suffixes() -> dict[str, tuple[str, ...]]:
     out: dict[str, set[str]] = {}
     for path, types in models["r4"]["choiceTypePaths"].items():
         out.setdefault(path.rsplit(".", 1)[-1], set()).update(t[:1].upper() + t[1:] for t in types)
-    return {name: tuple(sorted(types)) for name, types in out.items()}
+    return {name: frozenset(types) for name, types in out.items()}
 
 
 def compile_tree(tree: dict[str, Any]) -> Expr:
@@ -140,7 +160,7 @@ def compile_tree(tree: dict[str, Any]) -> Expr:
 class Compiler:
     """Compiles fhirpathpy parse trees."""
 
-    _choices: dict[str, tuple[str, ...]] | None = None
+    _choices: dict[str, frozenset[str]] | None = None
 
     def compile_tree(self, tree: dict[str, Any]) -> Expr:
         children = tree.get("children") or []
@@ -209,9 +229,9 @@ class Compiler:
             return self._member(name, first)
         if kind == "FunctionInvocation":
             return self._function(self._kids(node)[0])
-        if kind == "ThisInvocation":
+        if kind == "ThisInvocation" and first:
             return lambda focus, env: focus
-        raise Unsupported(str(kind))
+        raise Unsupported(str(kind))  # $index, $total; x.$this (fhirpathpy ignores x)
 
     def _member(self, name: str, first: bool) -> Expr:
         if name[:1].isupper():
@@ -226,7 +246,14 @@ class Compiler:
             return typed
         if Compiler._choices is None:
             Compiler._choices = _choice_suffixes()
-        suffixes = Compiler._choices.get(name, ())
+        suffixes = Compiler._choices.get(name, frozenset())
+        if name == "length":  # Encounter.length; but fhirpathpy gives the length of a string for 'abc'.length
+            def length(focus: list[Any], env: Env) -> list[Any]:
+                if not all(isinstance(x, dict) for x in focus):
+                    raise Fallback
+                return _children(focus, name, suffixes)
+
+            return length
         return lambda focus, env: _children(focus, name, suffixes)
 
     def _function(self, node: dict[str, Any]) -> Expr:
@@ -403,7 +430,13 @@ class Compiler:
                 return [x * y]
             if y == 0:
                 return []
-            return [int(x / y)] if op == "div" else [x % y]
+            # truncated division and its remainder (the sign of the dividend), in exact integers:
+            # -7 div 2 = -3, -7 mod 2 = -1 (fhirpathpy's Python % gives 1)
+            if op == "div":
+                quotient = abs(x) // abs(y)
+                return [quotient if (x < 0) == (y < 0) else -quotient]
+            remainder = abs(x) % abs(y)
+            return [remainder if x >= 0 else -remainder]
 
         return multiply
 
@@ -523,6 +556,9 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 _ESCAPES = {"'": "'", '"': '"', "`": "`", "\\": "\\", "/": "/", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 
 
+_HEX4 = re.compile(r"[0-9A-Fa-f]{4}")
+
+
 def _unescape(text: str) -> str:
     if "\\" not in text:
         return text
@@ -531,7 +567,7 @@ def _unescape(text: str) -> str:
         ch = text[i]
         if ch == "\\" and i + 1 < len(text):
             nxt = text[i + 1]
-            if nxt == "u" and i + 5 < len(text):
+            if nxt == "u" and _HEX4.fullmatch(text, i + 2, i + 6):  # int(, 16) would take '0_41' or ' 041'
                 out.append(chr(int(text[i + 2:i + 6], 16)))
                 i += 6
                 continue
@@ -596,8 +632,8 @@ def _same(x: Any, y: Any) -> bool:
     if x is y and isinstance(x, dict):
         return True  # the same resource or element (resolve() = resolve())
     if isinstance(x, dict) or isinstance(y, dict):
-        if _UCUM in (_get(x, "system"), _get(y, "system")):
-            raise Fallback  # fhirpathpy compares UCUM quantities as quantities
+        if _UCUM in (_get(x, "system"), _get(y, "system")) or _numeric_value(x) or _numeric_value(y):
+            raise Fallback  # a Quantity (or Money …): fhirpathpy compares quantities by value and unit
         if not (isinstance(x, dict) and isinstance(y, dict)) or x.keys() != y.keys():
             return False if isinstance(x, dict) and isinstance(y, dict) else _mixed()
         return all(_same_items(x[k], y[k]) for k in x)
@@ -611,10 +647,17 @@ def _get(value: Any, key: str) -> Any:
     return value.get(key) if isinstance(value, dict) else None
 
 
+def _numeric_value(value: Any) -> bool:
+    """A dict with a number as its ``value`` (a Quantity, Money …)."""
+    number = _get(value, "value")
+    return _number(number) or isinstance(number, float)
+
+
 def _same_items(x: Any, y: Any) -> bool:
     if isinstance(x, list) or isinstance(y, list):
-        xs, ys = (x if isinstance(x, list) else [x]), (y if isinstance(y, list) else [y])
-        return len(xs) == len(ys) and all(_same(a, b) for a, b in zip(xs, ys, strict=True))
+        if not (isinstance(x, list) and isinstance(y, list)):
+            raise Fallback  # one item and a list of one (invalid JSON): fhirpathpy compares the JSON
+        return len(x) == len(y) and all(_same(a, b) for a, b in zip(x, y, strict=True))
     return _same(x, y)
 
 
@@ -623,7 +666,7 @@ def _mixed() -> bool:
 
 
 def _intersect(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
-    other = compiler._expr(params[0])
+    other = _argument(compiler, params[0])
 
     def run(focus: list[Any], env: Env) -> list[Any]:
         right = other(focus, env)
@@ -636,9 +679,31 @@ def _intersect(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
     return run
 
 
+def _argument(compiler: Compiler, node: dict[str, Any]) -> Expr:
+    """An argument that is not an expression evaluated per item (as ``where``'s is). fhirpathpy
+    evaluates such an argument on ``$this`` of the enclosing ``where``/``select``/… (the last item
+    it saw) or on the root, not on the function's input: only arguments that do not depend on
+    their focus (literals, ``%resource…``) are compiled."""
+    if not _focus_free(node):
+        raise Unsupported("an argument that depends on its focus")
+    return compiler._expr(node)
+
+
+def _focus_free(node: dict[str, Any]) -> bool:
+    kind = node.get("type")
+    if kind in ("LiteralTerm", "ExternalConstantTerm"):
+        return True
+    if kind == "InvocationTerm":
+        return False  # a path, a function or $this on the focus
+    children = node.get("children") or []
+    if kind == "InvocationExpression":  # what follows the dot applies to what precedes it
+        return bool(children) and _focus_free(children[0])
+    return all(_focus_free(child) for child in children)
+
+
 def _string_test(test: Callable[[str, str], bool]) -> Callable[[Compiler, list[dict[str, Any]]], Expr]:
     def make(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
-        argument = compiler._expr(params[0])
+        argument = _argument(compiler, params[0])
 
         def run(focus: list[Any], env: Env) -> list[Any]:
             arg = argument(focus, env)
@@ -680,7 +745,10 @@ def _matches(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
     pattern = _literal_string(params[0])
     if not pattern:
         raise Unsupported("matches() without a literal pattern")
-    regex = re.compile(pattern, re.DOTALL)  # as fhirpathpy: a match anywhere in the string
+    try:
+        regex = re.compile(pattern, re.DOTALL)  # as fhirpathpy: a match anywhere in the string
+    except re.error as error:  # evaluated only where the expression reaches it
+        raise Unsupported(f"pattern {pattern!r}") from error
 
     def run(focus: list[Any], env: Env) -> list[Any]:
         if not focus:
@@ -703,7 +771,8 @@ def _literal_string(node: dict[str, Any]) -> str:
 
 
 def _substring(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
-    start, length = compiler._expr(params[0]), compiler._expr(params[1]) if len(params) > 1 else None
+    start = _argument(compiler, params[0])
+    length = _argument(compiler, params[1]) if len(params) > 1 else None
 
     def run(focus: list[Any], env: Env) -> list[Any]:
         if not focus:
