@@ -303,3 +303,11 @@ def test_unknown_namespace_note_is_not_the_demo_standard(cli, tmp_path: Path) ->
     path = tmp_path / "other.xml"
     path.write_text(f'<Note xmlns="{NOTE_NS}-v2"><To>x</To></Note>')
     assert cli("check", str(path)).exit_code == 1
+
+
+def test_explain_a_member_of_a_keyed_rule(cli) -> None:
+    result = cli("explain", "fhir.invariant.obs-6")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("fhir.invariant  (error)")
+    assert "fhir.invariant.obs-6 is the member 'obs-6' of this family." in result.output
+    assert cli("explain", "fhir.cardinality.min.obs-6").exit_code == 2

@@ -298,3 +298,32 @@ def test_every_format_survives_control_characters_and_lone_surrogates() -> None:
     junit = etree.fromstring(render([report], "junit").encode())
     assert "value \ufffd\ufffd and \ufffd end" in junit.find("testsuite/testcase/failure").text
     assert json.loads(render([report], "json"))["reports"][0]["issues"][0]["message"].endswith(" end")
+
+
+OBSERVATION_WITH_VALUE_AND_REASON = json.dumps({
+    "resourceType": "Observation", "status": "final", "code": {"text": "x"}, "valueString": "x",
+    "dataAbsentReason": {"text": "gone"},
+    "text": {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">x</div>'}})
+
+
+def test_invariant_findings_have_one_rule_id_per_invariant(sarif_schema) -> None:
+    """fhir.invariant is a keyed rule: a finding's id names the invariant (fhir.invariant.obs-6);
+    SARIF describes that id from the family rule, OperationOutcome takes the family's issue type."""
+    from dkhealth_conformance.rules import lookup
+
+    report = validate(OBSERVATION_WITH_VALUE_AND_REASON, name="obs.json")
+    assert [i.rule_id for i in report.issues] == ["fhir.invariant.obs-6"]
+    family = lookup("fhir.invariant.obs-6")
+    assert family is not None and family.id == "fhir.invariant" and family.keyed
+    assert lookup("fhir.cardinality.min.extra") is None  # only keyed rules have members
+    log = report.to_sarif()
+    validator_cls = jsonschema.validators.validator_for(sarif_schema)
+    assert not list(validator_cls(sarif_schema).iter_errors(log))
+    run = log["runs"][0]
+    [result] = run["results"]
+    descriptor = run["tool"]["driver"]["rules"][result["ruleIndex"]]
+    assert (descriptor["id"], descriptor["shortDescription"]["text"]) == (
+        "fhir.invariant.obs-6", f"{family.title} (obs-6)")
+    [issue] = json.loads(render([report], "outcome"))["issue"]
+    assert issue["code"] == "invariant"
+    assert issue["details"]["coding"][0]["code"] == "fhir.invariant.obs-6"

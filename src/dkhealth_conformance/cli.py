@@ -24,7 +24,7 @@ from .payload import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, Limits
 from .registry import Options, UnknownStandard, default_registry
 from .render import FORMATS, render
 from .report import Report, Severity
-from .rules import catalogue
+from .rules import catalogue, lookup
 from .validation import validate
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -267,12 +267,14 @@ def rules_cmd(fmt: str, family: str | None) -> None:
 def explain(rule_id: str) -> None:
     """Explain one rule: severity, source clause, rationale and an example."""
     rules = catalogue()
-    rule = rules.get(rule_id)
+    rule = lookup(rule_id, rules)
     if rule is None:
         close = difflib.get_close_matches(rule_id, list(rules), n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else "; `dkconform rules` lists them"
         raise click.UsageError(f"unknown rule {rule_id!r}{hint}")
     click.echo(f"{rule.id}  ({rule.severity.value})\n  {rule.title}\n")
+    if rule.id != rule_id:
+        click.echo(f"{rule_id} is the member {rule_id[len(rule.id) + 1:]!r} of this family.\n")
     click.echo(f"Source:    {rule.source}")
     click.echo(f"Rationale: {rule.rationale}")
     if rule.example:

@@ -39,6 +39,8 @@ def rules_markdown(rules: Iterable[Rule]) -> str:
             out.append(f"**{_cell(rule.title)}** — default severity *{rule.severity.value}*, "
                        f"OperationOutcome code `{rule.issue_type}`.")
             out.append("")
+            if rule.keyed:
+                out.append(f"- Emitted as `{rule.id}.<key>`, one rule id per key.")
             out.append(f"- Source: {_cell(rule.source)}")
             out.append(f"- Rationale: {_cell(rule.rationale)}")
             if rule.example:

@@ -378,17 +378,18 @@ def _from_portable(data: dict[str, Any]) -> Report:
     """Rebuild a :class:`Report` from :func:`_portable` (on the controller, for the HTML file);
     issues are made by their catalogued rules, as everywhere else."""
     from .report import Location, Report, Severity
-    from .rules import Rule, catalogue
+    from .rules import Rule, catalogue, lookup
 
     rules = catalogue()
     issues = []
     for item in data["issues"]:
-        rule = rules.get(item["rule"])
+        rule = lookup(item["rule"], rules)
         if rule is None:  # a rule of a pack only the worker had registered (e.g. in a conftest.py)
             rule = Rule(item["rule"], Severity(item["severity"]), "", item["source"], "")
         loc = item["location"]
         location = Location(loc["path"], loc["line"], loc["column"], loc.get("container"))
-        issues.append(rule.issue(item["message"], location, severity=Severity(item["severity"])))
+        key = item["rule"][len(rule.id) + 1:] or None  # a member of a keyed family
+        issues.append(rule.issue(item["message"], location, severity=Severity(item["severity"]), key=key))
     quoted = {int(n): text for n, text in data.get("lines", {}).items()}
     text = "\n".join(quoted.get(n, "") for n in range(1, max(quoted, default=0) + 1)) if quoted else None
     return Report(data["name"], data["sha256"], data["size"], data["format"], data["standard"], data["version"],

@@ -35,6 +35,9 @@ class Rule:
     example_standard: str | None = None
     #: the FHIR IssueType code used in OperationOutcome (``invalid``, ``structure``, ``required``, ...)
     issue_type: str = "invalid"
+    #: a family of checks named by a key that comes from the definitions (an invariant key): each
+    #: finding's rule id is ``<id>.<key>`` (``fhir.invariant.dom-6``), catalogued through this rule
+    keyed: bool = False
 
     def issue(
         self,
@@ -44,11 +47,14 @@ class Rule:
         line: int | None = None,
         column: int | None = None,
         severity: Severity | None = None,
+        key: str | None = None,
     ) -> Issue:
-        """An :class:`Issue` of this rule (its default severity unless ``severity`` is given)."""
+        """An :class:`Issue` of this rule (its default severity unless ``severity`` is given); a
+        keyed rule names the member of its family with ``key``."""
         if location is None or isinstance(location, str):
             location = Location(location or "", line, column)
-        return Issue(self.id, severity or self.severity, message, location, self.source)
+        rule_id = f"{self.id}.{key}" if self.keyed and key else self.id
+        return Issue(rule_id, severity or self.severity, message, location, self.source)
 
 
 class RuleSet:
@@ -74,11 +80,12 @@ class RuleSet:
         example_payload: str | None = None,
         example_standard: str | None = None,
         issue_type: str = "invalid",
+        keyed: bool = False,
     ) -> Rule:
         if id in self._rules:
             raise ValueError(f"rule {id} declared twice")
         rule = Rule(
-            id, severity, title, source, rationale, example, example_payload, example_standard, issue_type
+            id, severity, title, source, rationale, example, example_payload, example_standard, issue_type, keyed
         )
         self._rules[id] = rule
         return rule
@@ -117,6 +124,20 @@ def catalogue() -> dict[str, Rule]:
                 raise ValueError(f"rule {rule.id} declared by two rule sets")
             rules[rule.id] = rule
     return dict(sorted(rules.items()))
+
+
+def lookup(rule_id: str, rules: dict[str, Rule] | None = None) -> Rule | None:
+    """The catalogued rule of an emitted rule id: the rule itself, or the keyed rule whose family
+    it belongs to (``fhir.invariant`` for ``fhir.invariant.dom-6``)."""
+    rules = catalogue() if rules is None else rules
+    found = rules.get(rule_id)
+    head = rule_id
+    while found is None and "." in head:
+        head = head.rsplit(".", 1)[0]
+        parent = rules.get(head)
+        if parent is not None and parent.keyed:
+            found = parent
+    return found
 
 
 def family_of(rule_id: str) -> str:

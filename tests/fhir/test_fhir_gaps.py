@@ -187,9 +187,9 @@ CASES: list[tuple[str, Any, list[tuple[str, str]]]] = [
         {"resourceType": "Organization", "id": "o", "name": "x",
          "contained": [{"resourceType": "Organization", "id": "o2", "name": "y"}],
          "partOf": {"reference": "#o2"}}]},
-     [("fhir.invariant", "Patient"), ("fhir.invariant", "Patient.contained[0].partOf")]),  # and ref-1
+     [("fhir.invariant.dom-2", "Patient"), ("fhir.invariant.ref-1", "Patient.contained[0].partOf")]),
     ("dom-3 contained not referenced", {**PAT, "contained": [{"resourceType": "Organization", "id": "o", "name": "x"}]},
-     [("fhir.invariant", "Patient")]),
+     [("fhir.invariant.dom-3", "Patient")]),
     ("dom-3 referenced", {**PAT, "contained": [{"resourceType": "Organization", "id": "o", "name": "x"}],
                           "managingOrganization": {"reference": "#o"}}, []),
     ("dom-3 referring to the container", {**PAT, "contained": [{"resourceType": "RelatedPerson", "id": "r",
@@ -199,22 +199,22 @@ CASES: list[tuple[str, Any, list[tuple[str, str]]]] = [
                                          "item": [{"linkId": "1", "type": "choice", "answerValueSet": "#vs"}]}, []),
     ("dom-4 contained with versionId", {**PAT, "managingOrganization": {"reference": "#o"}, "contained": [
         {"resourceType": "Organization", "id": "o", "name": "x", "meta": {"versionId": "2"}}]},
-     [("fhir.invariant", "Patient")]),
+     [("fhir.invariant.dom-4", "Patient")]),
     ("dom-4 contained with lastUpdated", {**PAT, "managingOrganization": {"reference": "#o"}, "contained": [
         {"resourceType": "Organization", "id": "o", "name": "x", "meta": {"lastUpdated": "2024-01-01T00:00:00Z"}}]},
-     [("fhir.invariant", "Patient")]),
+     [("fhir.invariant.dom-4", "Patient")]),
     ("dom-5 contained with security", {**PAT, "managingOrganization": {"reference": "#o"}, "contained": [
         {"resourceType": "Organization", "id": "o", "name": "x", "meta": {"security": [{"code": "R"}]}}]},
-     [("fhir.invariant", "Patient")]),
+     [("fhir.invariant.dom-5", "Patient")]),
     ("ref-1 local reference without target", {**PAT, "managingOrganization": {"reference": "#nope"}},
-     [("fhir.invariant", "Patient.managingOrganization")]),
+     [("fhir.invariant.ref-1", "Patient.managingOrganization")]),
     ("ref-1 reference to the container", {**PAT, "contained": [{"resourceType": "RelatedPerson", "id": "r",
                                                                 "patient": {"reference": "#"}}]}, []),
     ("que-7 exists needs a boolean", {"resourceType": "Questionnaire", "text": DIV, "status": "draft", "item": [
         {"linkId": "1", "type": "boolean"},
         {"linkId": "2", "type": "string", "enableWhen": [{"question": "1", "operator": "exists",
                                                           "answerCoding": {"code": "x"}}]}]},
-     [("fhir.invariant", "Questionnaire.item[1].enableWhen[0]")]),
+     [("fhir.invariant.que-7", "Questionnaire.item[1].enableWhen[0]")]),
     ("que-7 exists with a boolean", {"resourceType": "Questionnaire", "text": DIV, "status": "draft", "item": [
         {"linkId": "1", "type": "boolean"},
         {"linkId": "2", "type": "string", "enableWhen": [{"question": "1", "operator": "exists",
@@ -242,7 +242,7 @@ def test_dom6_is_a_warning_and_not_for_contained(gaps: FhirValidator) -> None:
     got = [(i.rule_id, i.severity.value, i.location.path, i.message[:6]) for i in gaps.validate(
         {"resourceType": "Patient", "contained": [{"resourceType": "Organization", "id": "o", "name": "x"}],
          "managingOrganization": {"reference": "#o"}})]
-    assert got == [("fhir.invariant", "warning", "Patient", "dom-6:")]
+    assert got == [("fhir.invariant.dom-6", "warning", "Patient", "dom-6:")]
 
 
 def test_target_profile_cycles_terminate(gaps: FhirValidator) -> None:

@@ -75,7 +75,7 @@ CC_GAPS = f"{GAP_TYPE_DISCRIMINATOR}; {GAP_TYPE_PREFIX}"
 def _gap_signature(rule: str, message: str) -> bool:
     """Issues that only the engine gaps above produce."""
     return ((rule == "fhir.cardinality.min" and message.startswith("payload:string: minimum cardinality 1"))
-            or (rule == "fhir.invariant" and message.startswith("medcom-careCommunication-13:")))
+            or (rule == "fhir.invariant.medcom-careCommunication-13"))
 
 
 # ------------------------------------------------------------------------------- fixtures

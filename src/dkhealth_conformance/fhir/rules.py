@@ -294,9 +294,12 @@ INVARIANT = _R(
     issue_type="invariant",
     source="FHIR R4 ElementDefinition.constraint (http://hl7.org/fhir/R4/conformance-rules.html#constraints)",
     rationale="Definitions state rules across elements as FHIRPath invariants (obs-6: dataAbsentReason "
-    "only without a value; per-1: a period starts before it ends). The message names the invariant "
-    "key; invariants of severity warning are reported as warnings.",
+    "only without a value; per-1: a period starts before it ends). Each finding's rule id names the "
+    "invariant: fhir.invariant.<key> (fhir.invariant.obs-6, fhir.invariant.medcom-messaging-1), and the "
+    "message starts with the key and the invariant's human text; invariants of severity warning are "
+    "reported as warnings.",
     example='{"resourceType": "Observation", ..., "valueString": "x", "dataAbsentReason": {...}}  (obs-6)',
+    keyed=True,
 )
 
 # ---------------------------------------------------------------------------------- narrative

@@ -842,7 +842,7 @@ class FhirValidator:
         if code == "Extension" and bool(value.get("extension")) == any(
                 k.startswith(("value", "_value")) for k in value):
             out.append(R.INVARIANT.issue("ext-1: an extension has either extensions or a value, not both and "
-                                         "not neither", path))
+                                         "not neither", path, key="ext-1"))
         if not self.invariants:
             return
         type_path = node.path if code in ("BackboneElement", "Element") else code
@@ -866,7 +866,7 @@ class FhirValidator:
                 continue
             if not _NATIVE[key](value, root):
                 level = Severity.WARNING if severity == "warning" else None
-                out.append(R.INVARIANT.issue(f"{key}: {human}", path, severity=level))
+                out.append(R.INVARIANT.issue(f"{key}: {human}", path, severity=level, key=key))
         if not node.constraints:
             return
         from fhirpathpy.engine.nodes import ResourceNode
@@ -892,7 +892,7 @@ class FhirValidator:
                 continue
             if result == [False]:
                 level = Severity.WARNING if severity == "warning" else None
-                out.append(R.INVARIANT.issue(f"{key}: {human}", path, severity=level))
+                out.append(R.INVARIANT.issue(f"{key}: {human}", path, severity=level, key=key))
 
     def _fhirpath_fn(self, expression: str) -> Invariant | None:
         if expression not in self._fhirpath:

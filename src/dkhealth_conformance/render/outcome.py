@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..report import Issue, Report, Severity
-from ..rules import catalogue
+from ..rules import catalogue, lookup
 
 RULE_SYSTEM = "urn:dkhealth-conformance:rule"
 LINE_EXT = "http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-line"
@@ -45,7 +45,12 @@ def _issue(issue: Issue, fhir: bool, issue_types: dict[str, str]) -> dict[str, A
 
 def operation_outcome(report: Report) -> dict[str, Any]:
     """One OperationOutcome for ``report``; a clean report gets one ``informational`` issue."""
-    issue_types = {rule_id: rule.issue_type for rule_id, rule in catalogue().items()}
+    rules = catalogue()
+    issue_types = {rule_id: rule.issue_type for rule_id, rule in rules.items()}
+    for rule_id in {i.rule_id for i in report.issues} - set(rules):  # members of keyed families
+        family = lookup(rule_id, rules)
+        if family is not None:
+            issue_types[rule_id] = family.issue_type
     fhir = report.format.startswith("fhir")
     issues = [_issue(i, fhir, issue_types) for i in report.issues]
     if not issues:

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from .._version import __version__
 from ..report import Report, Severity
-from ..rules import Rule, catalogue
+from ..rules import Rule, catalogue, lookup
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {Severity.FATAL: "error", Severity.ERROR: "error", Severity.WARNING: "warning",
@@ -23,11 +23,14 @@ def artifact_uri(name: str) -> str:
     return quote(cleaned, safe="/:@-._~")
 
 
-def _rule(rule: Rule) -> dict[str, Any]:
+def _rule(rule: Rule, rule_id: str | None = None) -> dict[str, Any]:
+    """The descriptor of a rule, or of one member (``rule_id``) of a keyed rule's family."""
+    rule_id = rule_id or rule.id
+    key = rule_id[len(rule.id) + 1:]
     return {
-        "id": rule.id,
-        "name": rule.id.replace(".", "/"),
-        "shortDescription": {"text": rule.title},
+        "id": rule_id,
+        "name": rule_id.replace(".", "/"),
+        "shortDescription": {"text": f"{rule.title} ({key})" if key else rule.title},
         "fullDescription": {"text": rule.rationale},
         "help": {"text": f"{rule.rationale}\nSource: {rule.source}\nExample: {rule.example}"},
         "defaultConfiguration": {"level": LEVELS[rule.severity]},
@@ -38,9 +41,12 @@ def _rule(rule: Rule) -> dict[str, Any]:
 def sarif_log(reports: Sequence[Report]) -> dict[str, Any]:
     rules = catalogue()
     descriptors = [_rule(rule) for rule in rules.values()]
-    # a report made with a custom Registry may carry rules outside the installed catalogue
     for rule_id in sorted({i.rule_id for r in reports for i in r.issues} - set(rules)):
-        descriptors.append({"id": rule_id, "name": rule_id.replace(".", "/")})
+        family = lookup(rule_id, rules)  # a member of a keyed family (fhir.invariant.dom-6)
+        if family is not None:
+            descriptors.append(_rule(family, rule_id))
+        else:  # a report made with a custom Registry may carry rules outside the installed catalogue
+            descriptors.append({"id": rule_id, "name": rule_id.replace(".", "/")})
     index = {d["id"]: n for n, d in enumerate(descriptors)}
     artifacts = [
         {"location": {"uri": artifact_uri(r.name)}, "hashes": {"sha-256": r.digest}, "length": r.size}
