@@ -177,6 +177,12 @@ def test_outside_the_subset_is_left_to_fhirpathpy(expression: str) -> None:
         fp.compile_tree(fp.parse(expression))
 
 
+def test_a_tree_the_compiler_cannot_read_is_left_to_fhirpathpy() -> None:
+    invariant = fp.Invariant("x", {"children": ["not a node"]}, lambda node, context: [True])
+    assert invariant.compiled is None
+    assert invariant.evaluate({}, lambda: {}, {}, fp.Env({})) == [True]
+
+
 @pytest.fixture(scope="module")
 def profiled(core_definitions: Definitions) -> tuple[FhirValidator, str]:
     """A profile on Bundle whose invariants use conformsTo, memberOf and htmlChecks."""

@@ -963,7 +963,7 @@ class Invariant:
         self.reference = reference
         try:
             self.compiled: Expr | None = compile_tree(tree)
-        except (Unsupported, KeyError, IndexError, ValueError, ArithmeticError):
+        except Exception:  # Unsupported, or a tree the compiler did not foresee: fhirpathpy evaluates it
             self.compiled = None
 
     def evaluate(self, focus: Any, make_node: Callable[[], Any], context: dict[str, Any], env: Env) -> list[Any]:
