@@ -258,11 +258,16 @@ def draw_distinct(strategy: st.SearchStrategy[Any], count: int, seed: int,
 # ------------------------------------------------------------------------------------ families
 
 
+#: a valid message and its near misses, one per operator that found a site in it
+Mutated = tuple[GeneratedMessage, list[GeneratedMessage]]
+
+
 @dataclass(frozen=True)
 class GeneratorFamily:
     """How one family of standards is generated: which standards it draws, the strategies of
-    valid messages and of near misses (as :class:`GeneratedMessage`), its mutation operators and
-    the file extension of its messages."""
+    valid messages and of near misses (as :class:`GeneratedMessage`), its mutation operators, the
+    file extension of its messages, and the strategies of a valid message with one near miss of
+    it per operator that has a site in it (the mutation score draws an equal share from each)."""
 
     name: str
     accepts: Callable[[Standard], bool]
@@ -270,6 +275,7 @@ class GeneratorFamily:
     invalid: Callable[[Standard, Sequence[str] | None], st.SearchStrategy[GeneratedMessage]]
     operators: Callable[[Standard], Sequence[str]]
     extension: str
+    mutants: Callable[[Standard], list[st.SearchStrategy[Mutated]]]
 
 
 _MEDCOM_FHIR = ("medcom.carecommunication", "medcom.hospitalnotification", "medcom.acknowledgement")
@@ -304,6 +310,58 @@ def _medcom_fhir_operators(standard: Standard) -> list[str]:
     return [name for name, (_rule, kinds, _mutate) in MEDCOM_OPERATORS.items() if kind in kinds]
 
 
+def _medcom_fhir_mutants(standard: Standard) -> list[st.SearchStrategy[Mutated]]:
+    from .strategies.medcom_fhir import mutants_of
+
+    kind = standard.id.split(".", 1)[1]
+
+    @st.composite
+    def mutated(draw: st.DrawFn) -> Mutated:
+        original = draw(_medcom_fhir_valid(standard))
+        bundle = json.loads(original.document)
+        near_misses = []
+        for name in _medcom_fhir_operators(standard):
+            with contextlib.suppress(ValueError):  # the operator does not apply to this message
+                m = draw(mutants_of(bundle, kind, name))
+                near_misses.append(GeneratedMessage("", _fhir_json(m.bundle), standard.id, standard.version, False,
+                                                    m.rule_id, m.operator, m.description))
+        return original, near_misses
+
+    return [mutated()]
+
+
+def _oioxml_mutants(standard: Standard) -> list[st.SearchStrategy[Mutated]]:
+    """Emessages with one letter, and with two or three (for the operators on several letters)."""
+    from .xmlmodel import strategies as S
+
+    def clone(node: Any, mapping: dict[int, Any]) -> Any:
+        copy = S.Node(node.name, node.type, node.decl, node.spine, node.text, [], node.namespace)
+        mapping[id(node)] = copy
+        copy.children = [c if isinstance(c, str) else clone(c, mapping) for c in node.children]
+        return copy
+
+    @st.composite
+    def mutated(draw: st.DrawFn, model: Any, element: str, letters: tuple[int, int]) -> Mutated:
+        schema = model.schema
+        doc = draw(S._document(model, element, letters, None))
+        original = S.serialize(doc.root, schema.namespace, doc.encoding, doc.pretty)
+        near_misses = []
+        for name, operator in S.OPERATORS.items():  # each operator changes its own copy of the tree
+            mapping: dict[int, Any] = {}
+            copy = doc._replace(root=clone(doc.root, mapping))
+            copy = copy._replace(letters=[(mapping[id(node)], letter) for node, letter in doc.letters])
+            sites = S._sites(name, copy, schema)
+            if sites:
+                description = f"{operator.summary}: {draw(st.sampled_from(sites))(draw)}"
+                near_misses.append(GeneratedMessage("", S.serialize(copy.root, schema.namespace, copy.encoding,
+                                                                    copy.pretty), standard.id, standard.version,
+                                                    False, operator.rule_id, name, description))
+        return GeneratedMessage("", original, standard.id, standard.version, True), near_misses
+
+    models = [(S._Model(schema), element) for schema, element in _letters(standard)]
+    return [st.one_of([mutated(model, element, letters) for model, element in models]) for letters in ((1, 1), (2, 3))]
+
+
 def _oioxml_operators(standard: Standard) -> list[str]:
     from .xmlmodel.strategies import OPERATORS
 
@@ -313,9 +371,9 @@ def _oioxml_operators(standard: Standard) -> list[str]:
 #: the generator families, tried in order
 FAMILIES: list[GeneratorFamily] = [
     GeneratorFamily("oioxml", _is_oioxml_letter, lambda s: _valid_strategy(s),
-                    lambda s, ops: _invalid_strategy(s, ops), _oioxml_operators, ".xml"),
+                    lambda s, ops: _invalid_strategy(s, ops), _oioxml_operators, ".xml", _oioxml_mutants),
     GeneratorFamily("medcom-fhir", lambda s: s.id in _MEDCOM_FHIR, _medcom_fhir_valid, _medcom_fhir_invalid,
-                    _medcom_fhir_operators, ".json"),
+                    _medcom_fhir_operators, ".json", _medcom_fhir_mutants),
 ]
 
 
