@@ -137,13 +137,6 @@ class MedcomFhirPack:
     def standards(self) -> list[Standard]:
         return [k.standard for k in KINDS]
 
-    def warm(self) -> None:
-        for kind in KINDS:
-            try:
-                compiled(kind)
-            except (CoreMissing, PackageError, OSError):
-                return
-
     def detect(self, payload: Payload) -> Standard | None:
         claim = self._claim(payload)
         return claim.kind.standard if claim is not None else None
