@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import tarfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,19 @@ def examples_tgz(core_folder: Path) -> Path:
         if shutil.which("npm") is None:
             pytest.skip(str(exc))
         raise
+
+
+def official_examples(examples_tgz: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(file name, resource) of every official R4 example below 1 MB in the package folder."""
+    with tarfile.open(examples_tgz) as tar:
+        for member in tar:
+            name = member.name.rsplit("/", 1)[-1]
+            if not member.isfile() or member.size >= 1_000_000 or member.name.count("/") != 1 \
+                    or not name.endswith(".json") or name in ("package.json", ".index.json"):
+                continue
+            fh = tar.extractfile(member)
+            assert fh is not None
+            yield name, json.loads(fh.read())
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,8 @@ from dkhealth_conformance.fhir.packages import Definitions
 from dkhealth_conformance.fhir.validator import FhirValidator, validate_resource
 from dkhealth_conformance.report import Severity
 
+from .conftest import official_examples
+
 
 @pytest.fixture(scope="session")
 def validator(core_definitions: Definitions) -> FhirValidator:
@@ -460,23 +462,15 @@ def test_official_examples_are_clean(validator: FhirValidator, structural: FhirV
     it claims (vital signs, ...): no error apart from the documented wrong examples; the only
     warnings are for claimed profiles that are not in the core package."""
     checked, unexpected, bad, warned = 0, {}, {}, set()
-    with tarfile.open(examples_tgz) as tar:
-        for member in tar:
-            name = member.name.rsplit("/", 1)[-1]
-            if not member.isfile() or member.size >= 1_000_000 or member.name.count("/") != 1 \
-                    or not name.endswith(".json") or name in ("package.json", ".index.json"):
-                continue
-            fh = tar.extractfile(member)
-            assert fh is not None
-            resource = json.loads(fh.read())
-            issues = (structural if resource.get("resourceType") in CONFORMANCE else validator).validate(resource)
-            checked += 1
-            errors = [i for i in issues if i.severity.at_least(Severity.ERROR)]
-            warned |= {i.rule_id for i in issues if i.severity is Severity.WARNING}
-            if errors:
-                bad[name] = {i.rule_id for i in errors}
-                if bad[name] != KNOWN_BAD_EXAMPLES.get(name):
-                    unexpected[name] = [f"{i.rule_id} {i.location.path}: {i.message}" for i in errors][:5]
+    for name, resource in official_examples(examples_tgz):
+        issues = (structural if resource.get("resourceType") in CONFORMANCE else validator).validate(resource)
+        checked += 1
+        errors = [i for i in issues if i.severity.at_least(Severity.ERROR)]
+        warned |= {i.rule_id for i in issues if i.severity is Severity.WARNING}
+        if errors:
+            bad[name] = {i.rule_id for i in errors}
+            if bad[name] != KNOWN_BAD_EXAMPLES.get(name):
+                unexpected[name] = [f"{i.rule_id} {i.location.path}: {i.message}" for i in errors][:5]
     assert checked > 5000
     assert unexpected == {}
     assert set(bad) == set(KNOWN_BAD_EXAMPLES)

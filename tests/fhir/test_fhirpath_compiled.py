@@ -3,8 +3,6 @@ functions fhirpathpy lacks (conformsTo, memberOf, htmlChecks) answer through the
 
 from __future__ import annotations
 
-import json
-import tarfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,8 @@ from fhirpathpy.models import models
 from dkhealth_conformance.fhir import fhirpath as fp
 from dkhealth_conformance.fhir.packages import Definitions
 from dkhealth_conformance.fhir.validator import FhirValidator
+
+from .conftest import official_examples
 
 
 def _compiled(expression: str, resource: Any, constants: dict[str, Any] | None = None) -> list[Any]:
@@ -235,18 +235,6 @@ def test_conforms_to_member_of_and_html_checks(profiled: tuple[FhirValidator, st
     assert "cb-3" in _invariant_keys(validator, _bundle(url, div=script))
 
 
-def _official_examples(examples_tgz: Path) -> Any:
-    with tarfile.open(examples_tgz) as tar:
-        for member in tar:
-            name = member.name.rsplit("/", 1)[-1]
-            if not member.isfile() or member.size >= 1_000_000 or member.name.count("/") != 1 \
-                    or not name.endswith(".json") or name in ("package.json", ".index.json"):
-                continue
-            fh = tar.extractfile(member)
-            assert fh is not None
-            yield name, json.loads(fh.read())
-
-
 @pytest.mark.slow
 def test_compiled_invariants_agree_with_fhirpathpy_on_the_official_examples(
         core_definitions: Definitions, examples_tgz: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -277,7 +265,7 @@ def test_compiled_invariants_agree_with_fhirpathpy_on_the_official_examples(
 
     monkeypatch.setattr(fp.Invariant, "evaluate", both)
     validator = FhirValidator(core_definitions)
-    for name, resource in _official_examples(examples_tgz):
+    for name, resource in official_examples(examples_tgz):
         current[0] = name
         validator.validate(resource)
     assert disagreements == []

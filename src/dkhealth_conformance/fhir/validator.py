@@ -1097,16 +1097,10 @@ class FhirValidator:
         return False
 
     def _fhirpath_resolve(self, inputs: list[Any]) -> list[Any]:
+        """resolve() for fhirpathpy: the same resources as fhirpathpy nodes."""
         from fhirpathpy.engine.nodes import ResourceNode
 
-        out = []
-        for item in inputs:
-            ref = item.get("reference") if isinstance(item, dict) else item
-            if isinstance(ref, str):
-                found = self.resolve_reference(ref)
-                if found is not None and isinstance(found.get("resourceType"), str):
-                    out.append(ResourceNode.create_node(found, found["resourceType"]))
-        return out
+        return [ResourceNode.create_node(found, found["resourceType"]) for found in self._resolve_json(inputs)]
 
     # ------------------------------------------------------------------------ terminology
 
