@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -24,6 +28,35 @@ VALID_NOTE = f'{DECL}<Note xmlns="{NOTE_NS}">\n  <To>Ann</To>\n  <Body>Hej</Body
 INVALID_NOTE = f'{DECL}<Note xmlns="{NOTE_NS}">\n  <Body>Hej</Body>\n</Note>\n'
 WARNING_NOTE = f'<Note xmlns="{NOTE_NS}">\n  <To>Ann</To>\n  <Body/>\n</Note>\n'
 BOOM = '<Boom xmlns="urn:demo:boom"/>'
+
+
+@contextlib.contextmanager
+def loopback_receiver(receive: Callable[[bytes, str], tuple[bool, bytes]], path: str) -> Iterator[str]:
+    """An HTTP receiver on 127.0.0.1 (port chosen by the system) for the suites' HTTP adapter:
+    ``receive(body, name)`` (``name`` from the X-Dkhealth-Name header) answers (accepted, answer);
+    accepted gives status 200, refused 422. Yields the URL of ``path``."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            data = self.rfile.read(int(self.headers["Content-Length"]))
+            accepted, body = receive(data, self.headers.get("X-Dkhealth-Name", ""))
+            self.send_response(200 if accepted else 422)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}{path}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -8,9 +8,7 @@ import json
 import re
 import shutil
 import sys
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +33,8 @@ from dkhealth_conformance.suites import (
     run_receiver,
     run_sender,
 )
+
+from .conftest import loopback_receiver
 
 pytest_plugins = ["pytester"]
 
@@ -284,28 +284,12 @@ def toy_server(toy: Path) -> Iterator[str]:
     """The toy receiver behind http.server on 127.0.0.1 (port chosen by the system)."""
     module = CallableAdapter(f"{toy}:receive").function
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            data = self.rfile.read(int(self.headers["Content-Length"]))
-            result = module(data)
-            body = result["answer"] or b""
-            self.send_response(200 if result["accepted"] else 422)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def receive(data: bytes, name: str) -> tuple[bool, bytes]:
+        result = module(data)
+        return result["accepted"], result["answer"] or b""
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/receive"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with loopback_receiver(receive, "/receive") as url:
+        yield url
 
 
 def _adapter(kind: str, toy: Path, url: str | None) -> Any:

@@ -8,9 +8,7 @@ import json
 import re
 import shutil
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +32,8 @@ from dkhealth_conformance.suites import (
 )
 from dkhealth_conformance.suites.medcom_fhir import fhir_values
 from dkhealth_conformance.suites.model import schema_errors
+
+from .conftest import loopback_receiver
 
 pytest_plugins = ["pytester"]
 FHIR_CACHE = cache_dir()  # read before pytester moves the home folder
@@ -291,28 +291,12 @@ def toy_url(toy: Path) -> Iterator[str]:
     """The toy receiver behind http.server on 127.0.0.1; the message's name arrives as X-Dkhealth-Name."""
     function = CallableAdapter(f"{toy}:receive").function
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            data = self.rfile.read(int(self.headers["Content-Length"]))
-            result = function(data, name=self.headers.get("X-Dkhealth-Name", ""))
-            body = (result.get("answer") or "").encode("utf-8")
-            self.send_response(200 if result["accepted"] else 422)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def receive(data: bytes, name: str) -> tuple[bool, bytes]:
+        result = function(data, name=name)
+        return result["accepted"], (result.get("answer") or "").encode("utf-8")
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/inbox"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with loopback_receiver(receive, "/inbox") as url:
+        yield url
 
 
 def _case(result: Any, case_id: str) -> Any:
