@@ -856,41 +856,25 @@ def _extension(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
     return run
 
 
-def _conforms_to(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
-    url = _literal_string(params[0])
+def _asks_validator(answer: str) -> Callable[[Compiler, list[dict[str, Any]]], Expr]:
+    """A function the validator answers (``conformsTo(url)``, ``memberOf(url)``, ``htmlChecks()``):
+    ``answer`` names the :class:`Env` callable, called with the focus item (and the literal URL)."""
 
-    def run(focus: list[Any], env: Env) -> list[Any]:
-        if not focus:
-            return []
-        if env.conforms is None:
-            raise Fallback
-        return [env.conforms(_singleton(focus), url)]
+    def make(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
+        url = _literal_string(params[0]) if params else None
 
-    return run
+        def run(focus: list[Any], env: Env) -> list[Any]:
+            if not focus:
+                return []
+            ask = getattr(env, answer)
+            if ask is None:
+                raise Fallback
+            item = _singleton(focus)
+            return [ask(item, url) if url is not None else ask(item)]
 
+        return run
 
-def _member_of(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
-    url = _literal_string(params[0])
-
-    def run(focus: list[Any], env: Env) -> list[Any]:
-        if not focus:
-            return []
-        if env.member_of is None:
-            raise Fallback
-        return [env.member_of(_singleton(focus), url)]
-
-    return run
-
-
-def _html_checks(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
-    def run(focus: list[Any], env: Env) -> list[Any]:
-        if not focus:
-            return []
-        if env.html_ok is None:
-            raise Fallback
-        return [env.html_ok(_singleton(focus))]
-
-    return run
+    return make
 
 
 _FUNCTIONS: dict[tuple[str, int], Callable[[Compiler, list[dict[str, Any]]], Expr]] = {
@@ -924,9 +908,9 @@ _FUNCTIONS: dict[tuple[str, int], Callable[[Compiler, list[dict[str, Any]]], Exp
     ("ofType", 1): _of_type,
     ("is", 1): _is,
     ("extension", 1): _extension,
-    ("conformsTo", 1): _conforms_to,
-    ("memberOf", 1): _member_of,
-    ("htmlChecks", 0): _html_checks,
+    ("conformsTo", 1): _asks_validator("conforms"),
+    ("memberOf", 1): _asks_validator("member_of"),
+    ("htmlChecks", 0): _asks_validator("html_ok"),
 }
 
 
