@@ -37,6 +37,27 @@ def examples_tgz(core_folder: Path) -> Path:
         raise
 
 
+EXAMPLE_SD = "http://example.org/fhir/StructureDefinition/"
+
+
+def constraint_profile(name: str, rtype: str, elements: list[dict[str, Any]], **more: Any) -> dict[str, Any]:
+    """A differential-only profile ``EXAMPLE_SD + name`` constraining the core type ``rtype``."""
+    return {
+        "resourceType": "StructureDefinition", "id": name, "url": EXAMPLE_SD + name,
+        "name": "".join(part.title() for part in name.split("-")), "status": "draft", "kind": "resource",
+        "abstract": False, "type": rtype, "baseDefinition": f"http://hl7.org/fhir/StructureDefinition/{rtype}",
+        "derivation": "constraint", "differential": {"element": elements}, **more}
+
+
+def core_with(core_definitions: Definitions, *resources: dict[str, Any]) -> Definitions:
+    """New definitions holding the core package and ``resources``."""
+    defs = Definitions(cache=core_definitions.cache)
+    defs.load(CORE_ID, CORE_VERSION)
+    for resource in resources:
+        defs.add_resource(resource)
+    return defs
+
+
 def official_examples(examples_tgz: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """(file name, resource) of every official R4 example below 1 MB in the package folder."""
     with tarfile.open(examples_tgz) as tar:

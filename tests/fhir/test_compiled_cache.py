@@ -14,23 +14,18 @@ from dkhealth_conformance.fhir import compiled_cache, fhirpath
 from dkhealth_conformance.fhir import snapshot as snapshot_module
 from dkhealth_conformance.fhir.packages import Definitions
 
-URL = "http://example.org/fhir/StructureDefinition/cached-patient"
+from .conftest import EXAMPLE_SD, constraint_profile, core_with
+
+URL = EXAMPLE_SD + "cached-patient"
 
 
 def _profile(gender_min: int = 1) -> dict[str, Any]:
-    return {
-        "resourceType": "StructureDefinition", "id": "cached-patient", "url": URL, "name": "CachedPatient",
-        "status": "draft", "kind": "resource", "abstract": False, "type": "Patient",
-        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient", "derivation": "constraint",
-        "differential": {"element": [{"id": "Patient.gender", "path": "Patient.gender", "min": gender_min}]},
-    }
+    return constraint_profile("cached-patient", "Patient", [
+        {"id": "Patient.gender", "path": "Patient.gender", "min": gender_min}])
 
 
 def _definitions(core_definitions: Definitions, profile: dict[str, Any]) -> Definitions:
-    defs = Definitions(cache=core_definitions.cache)
-    defs.load("hl7.fhir.r4.core", "4.0.1")
-    defs.add_resource(profile)
-    return defs
+    return core_with(core_definitions, profile)
 
 
 @pytest.fixture

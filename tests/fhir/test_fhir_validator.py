@@ -11,7 +11,7 @@ from dkhealth_conformance.fhir.packages import Definitions
 from dkhealth_conformance.fhir.validator import FhirValidator, validate_resource
 from dkhealth_conformance.report import Severity
 
-from .conftest import official_examples
+from .conftest import EXAMPLE_SD, constraint_profile, core_with, official_examples
 
 
 @pytest.fixture(scope="session")
@@ -755,13 +755,8 @@ def test_invariants_on_primitives_and_choice_discriminators(core_definitions: De
 
 
 def _pointing_profile(rtype: str, element: str, target: str, name: str) -> dict[str, Any]:
-    return {
-        "resourceType": "StructureDefinition", "id": name, "url": f"http://example.org/fhir/StructureDefinition/{name}",
-        "name": name.title().replace("-", ""), "status": "draft", "kind": "resource", "abstract": False, "type": rtype,
-        "baseDefinition": f"http://hl7.org/fhir/StructureDefinition/{rtype}", "derivation": "constraint",
-        "differential": {"element": [{"id": f"{rtype}.{element}", "path": f"{rtype}.{element}", "min": 1, "type": [
-            {"code": "Reference", "targetProfile": [f"http://example.org/fhir/StructureDefinition/{target}"]}]}]},
-    }
+    return constraint_profile(name, rtype, [{"id": f"{rtype}.{element}", "path": f"{rtype}.{element}", "min": 1,
+                                             "type": [{"code": "Reference", "targetProfile": [EXAMPLE_SD + target]}]}])
 
 
 @pytest.mark.parametrize("order", [(0, 1, 2), (2, 1, 0), (1, 2, 0)])
@@ -770,16 +765,12 @@ def test_target_profiles_between_bundle_entries_in_any_order(core_definitions: D
     """A reference to an entry is checked against its target profile whether the entry comes
     before or after it; an entry that fails because of its own reference fails the references to
     it in turn (Observation -> Encounter -> Patient without gender)."""
-    defs = Definitions(cache=core_definitions.cache)
-    defs.load("hl7.fhir.r4.core", "4.0.1")
-    base = "http://example.org/fhir/StructureDefinition/"
-    defs.add_resource({
-        "resourceType": "StructureDefinition", "id": "gendered", "url": base + "gendered", "name": "Gendered",
-        "status": "draft", "kind": "resource", "abstract": False, "type": "Patient",
-        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient", "derivation": "constraint",
-        "differential": {"element": [{"id": "Patient.gender", "path": "Patient.gender", "min": 1}]}})
-    defs.add_resource(_pointing_profile("Encounter", "subject", "gendered", "enc-of-gendered"))
-    defs.add_resource(_pointing_profile("Observation", "encounter", "enc-of-gendered", "obs-in-enc"))
+    base = EXAMPLE_SD
+    defs = core_with(
+        core_definitions,
+        constraint_profile("gendered", "Patient", [{"id": "Patient.gender", "path": "Patient.gender", "min": 1}]),
+        _pointing_profile("Encounter", "subject", "gendered", "enc-of-gendered"),
+        _pointing_profile("Observation", "encounter", "enc-of-gendered", "obs-in-enc"))
     validator = FhirValidator(defs)
     text = {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">x</div>'}
     resources = [

@@ -15,7 +15,7 @@ from dkhealth_conformance.fhir import fhirpath as fp
 from dkhealth_conformance.fhir.packages import Definitions
 from dkhealth_conformance.fhir.validator import FhirValidator
 
-from .conftest import official_examples
+from .conftest import constraint_profile, core_with, official_examples
 
 
 def _compiled(expression: str, resource: Any, constants: dict[str, Any] | None = None) -> list[Any]:
@@ -186,31 +186,18 @@ def test_a_tree_the_compiler_cannot_read_is_left_to_fhirpathpy() -> None:
 @pytest.fixture(scope="module")
 def profiled(core_definitions: Definitions) -> tuple[FhirValidator, str]:
     """A profile on Bundle whose invariants use conformsTo, memberOf and htmlChecks."""
-    defs = Definitions(cache=core_definitions.cache)
-    defs.load("hl7.fhir.r4.core", "4.0.1")
-    patient = "http://example.org/fhir/StructureDefinition/female-patient"
-    defs.add_resource({
-        "resourceType": "StructureDefinition", "id": "female-patient", "url": patient, "name": "FemalePatient",
-        "status": "draft", "kind": "resource", "abstract": False, "type": "Patient",
-        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient", "derivation": "constraint",
-        "differential": {"element": [{"id": "Patient.gender", "path": "Patient.gender", "min": 1,
-                                      "fixedCode": "female"}]},
-    })
-    url = "http://example.org/fhir/StructureDefinition/checked-bundle"
-    defs.add_resource({
-        "resourceType": "StructureDefinition", "id": "checked-bundle", "url": url, "name": "CheckedBundle",
-        "status": "draft", "kind": "resource", "abstract": False, "type": "Bundle",
-        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Bundle", "derivation": "constraint",
-        "differential": {"element": [{"id": "Bundle", "path": "Bundle", "constraint": [
-            {"key": "cb-1", "severity": "error", "human": "the first entry is a female patient",
-             "expression": f"entry[0].resource.conformsTo('{patient}')"},
-            {"key": "cb-2", "severity": "error", "human": "patients have an administrative gender",
-             "expression": "entry.resource.ofType(Patient).all(gender.memberOf("
-                           "'http://hl7.org/fhir/ValueSet/administrative-gender'))"},
-            {"key": "cb-3", "severity": "error", "human": "narratives pass the XHTML checks",
-             "expression": "entry.resource.text.`div`.all(htmlChecks())"},
-        ]}]},
-    })
+    patient = constraint_profile("female-patient", "Patient", [
+        {"id": "Patient.gender", "path": "Patient.gender", "min": 1, "fixedCode": "female"}])
+    bundle = constraint_profile("checked-bundle", "Bundle", [{"id": "Bundle", "path": "Bundle", "constraint": [
+        {"key": "cb-1", "severity": "error", "human": "the first entry is a female patient",
+         "expression": f"entry[0].resource.conformsTo('{patient['url']}')"},
+        {"key": "cb-2", "severity": "error", "human": "patients have an administrative gender",
+         "expression": "entry.resource.ofType(Patient).all(gender.memberOf("
+                       "'http://hl7.org/fhir/ValueSet/administrative-gender'))"},
+        {"key": "cb-3", "severity": "error", "human": "narratives pass the XHTML checks",
+         "expression": "entry.resource.text.`div`.all(htmlChecks())"},
+    ]}])
+    defs, url = core_with(core_definitions, patient, bundle), bundle["url"]
     return FhirValidator(defs), url
 
 
