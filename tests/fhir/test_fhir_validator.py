@@ -793,3 +793,31 @@ def test_target_profiles_between_bundle_entries_in_any_order(core_definitions: D
     ])
     resources[2]["gender"] = "female"
     assert [i for i in validator.validate(bundle) if i.rule_id == "fhir.reference.target-profile"] == []
+
+
+@pytest.mark.parametrize(("patient", "expected"), [
+    ({"gender": "female", "birthDate": "1970-01-01"}, []),  # conforms to the derived profile, so to its base
+    ({"gender": "female"}, []),  # fails only the derived profile: the base profile is checked on its own
+    ({"birthDate": "1970-01-01"}, ["Patient/p"]),  # fails the base profile too
+])
+def test_target_profile_met_through_a_derived_profile(core_definitions: Definitions, patient: dict[str, Any],
+                                                      expected: list[str]) -> None:
+    """An entry that claims a profile derived from the reference's target profile: a clean walk of
+    the derived profile answers the target profile; a failing one does not decide it."""
+    gendered = constraint_profile("gendered", "Patient", [{"id": "Patient.gender", "path": "Patient.gender",
+                                                           "min": 1}])
+    born = constraint_profile("gendered-born", "Patient", [{"id": "Patient.birthDate", "path": "Patient.birthDate",
+                                                            "min": 1}])
+    born["baseDefinition"] = gendered["url"]
+    validator = FhirValidator(core_with(core_definitions, gendered, born,
+                                        _pointing_profile("Encounter", "subject", "gendered", "enc-of-gendered")))
+    text = {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">x</div>'}
+    encounter = {"resourceType": "Encounter", "id": "e", "meta": {"profile": [EXAMPLE_SD + "enc-of-gendered"]},
+                 "text": text, "status": "finished", "subject": {"reference": "Patient/p"},
+                 "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"}}
+    person = {"resourceType": "Patient", "id": "p", "meta": {"profile": [born["url"]]}, "text": text, **patient}
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "http://example.org/fhir/Encounter/e", "resource": encounter},
+        {"fullUrl": "http://example.org/fhir/Patient/p", "resource": person}]}
+    issues = validator.validate(bundle)
+    assert [i.message.split(" ")[0] for i in issues if i.rule_id == "fhir.reference.target-profile"] == expected

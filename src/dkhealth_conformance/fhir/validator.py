@@ -376,6 +376,8 @@ class FhirValidator:
         #: per Bundle being walked, the target-profile checks of references to its entries, done
         #: once its entries have been walked (None: checks are done at once, as inside a check)
         self._deferred: list[list[_Deferred] | None] = []
+        self._walked: dict[int, list[str]] = {}  # id of a resource -> the profiles it was walked against
+        self._lineages: dict[str, frozenset[str]] = {}
         self._fhirpath_options: dict[str, Any] = {
             "userInvocationTable": {
                 "hasValue": {"fn": _has_value, "arity": {0: []}},
@@ -405,7 +407,7 @@ class FhirValidator:
         seen: set[tuple[str, str, str]] = set()
         self._noted = set()
         self._conforms = {}
-        self._segments, self._deferred = [], []
+        self._segments, self._deferred, self._walked = [], [], {}
         found: list[Issue] = []
         self._resource(found, resource, path, tuple(profiles))
         for issue in found:
@@ -483,6 +485,7 @@ class FhirValidator:
             for walk in walks or [tree]:
                 start, segment = len(out), (id(obj), walk.url)
                 self._segments.append(segment)
+                self._walked.setdefault(id(obj), []).append(walk.url)
                 if rtype == "Bundle":
                     self._deferred.append([])
                 try:
@@ -994,6 +997,11 @@ class FhirValidator:
         validation, and assumed while being checked (references in a cycle)."""
         key = (id(target), profile.url)
         if key not in self._conforms:
+            for walked in self._walked.get(id(target), ()):
+                # conforming to a profile derived from this one is conforming to this one (asked
+                # each time, not kept: a later failure of the derived walk must count)
+                if self._conforms.get((id(target), walked)) and profile.url in self._lineage(walked):
+                    return True
             self._conforms[key] = True
             noted, where = set(self._noted), self._where
             self._where = []
@@ -1007,6 +1015,20 @@ class FhirValidator:
                 self._deferred.pop()
                 self._noted, self._where = noted, where
         return self._conforms[key]
+
+    def _lineage(self, url: str) -> frozenset[str]:
+        """The profiles a profile is derived from (its baseDefinition chain, itself excluded)."""
+        if url not in self._lineages:
+            found: set[str] = set()
+            tree = self.tree(url)
+            while tree is not None and tree.base:
+                base = str(tree.base).partition("|")[0]
+                if base in found:
+                    break
+                found.add(base)
+                tree = self.tree(base)
+            self._lineages[url] = frozenset(found)
+        return self._lineages[url]
 
     def _extension_context(self, out: list[Issue], definition: TypeTree, path: str) -> None:
         """The extension's definition allows the element it is on (StructureDefinition.context)."""
