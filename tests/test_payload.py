@@ -132,3 +132,15 @@ def test_brackets_inside_json_strings_do_not_count_as_depth() -> None:
     payload = load(data)
     assert payload.issues == []
     assert payload.format == pl.JSON
+
+
+@pytest.mark.parametrize(("text", "depth"), [
+    ('{"a": [1, {"b": "[[["}]}', 3),
+    ('{"a": "\\"[", "b": [[]]}', 3),  # an escaped quote does not end the string
+    ('["\\\\", [[]]]', 3),  # an escaped backslash before the closing quote does end it
+    ('{"a": "' + "x" * 100_000 + '\\u005b"}', 1),
+    ("[]" * 300, 1),
+    ("[" * 120 + "]" * 120, 120),
+])
+def test_json_depth_counts_brackets_outside_strings(text: str, depth: int) -> None:
+    assert pl._json_depth(text, 100) == depth
