@@ -117,3 +117,14 @@ def test_fhirpath_trees_are_cached(cache: Path, monkeypatch: pytest.MonkeyPatch)
     assert fhirpath.parse(expression) == tree
     compiled = fhirpath.compile_tree(fhirpath.parse(expression))
     assert compiled([{"active": False}], fhirpath.Env({})) == [True]
+
+
+def test_no_home_folder_means_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(compiled_cache.ENV, raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert compiled_cache.cache_root() is None

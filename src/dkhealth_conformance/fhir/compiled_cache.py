@@ -38,7 +38,10 @@ def cache_root() -> Path | None:
     if configured is not None:
         return None if configured.strip().lower() in ("off", "0", "no", "") else Path(configured).expanduser()
     base = os.environ.get("XDG_CACHE_HOME")
-    return (Path(base) if base else Path.home() / ".cache") / "dkhealth-conformance"
+    try:
+        return (Path(base) if base else Path.home() / ".cache") / "dkhealth-conformance"
+    except RuntimeError:  # no home folder to be found: no cache
+        return None
 
 
 def _sha(data: bytes | str) -> str:
