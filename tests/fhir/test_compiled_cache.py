@@ -128,3 +128,35 @@ def test_no_home_folder_means_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(Path, "home", staticmethod(no_home))
     assert compiled_cache.cache_root() is None
+
+
+def test_two_versions_of_one_canonical_have_their_own_snapshots(core_definitions: Definitions, cache: Path) -> None:
+    defs = core_with(core_definitions, {**_profile(1), "version": "1"}, {**_profile(0), "version": "2"})
+    assert _gender_min(defs.snapshot(URL + "|1") or {}) == 1
+    assert _gender_min(defs.snapshot(URL + "|2") or {}) == 0
+    assert _gender_min(_definitions(core_definitions, {**_profile(1), "version": "1"}).snapshot(URL + "|1") or {}) == 1
+    fresh = core_with(core_definitions, {**_profile(1), "version": "1"}, {**_profile(0), "version": "2"})
+    assert _gender_min(fresh.snapshot(URL + "|2") or {}) == 0  # not the file of version 1
+
+
+def test_definitions_added_later_are_in_a_snapshot_asked_again(core_definitions: Definitions, cache: Path) -> None:
+    """A snapshot depends on its base and on the type profiles it names: one generated before they
+    were added (or replaced) is generated again."""
+    derived = {**constraint_profile("derived-patient", "Patient", []), "baseDefinition": URL}
+    defs = core_with(core_definitions, _profile(1), derived)
+    assert _gender_min(defs.snapshot(EXAMPLE_SD + "derived-patient") or {}) == 1
+    defs.add_resource(_profile(0))  # the base replaced
+    assert _gender_min(defs.snapshot(EXAMPLE_SD + "derived-patient") or {}) == 0
+
+    typed = constraint_profile("typed-patient", "Patient", [
+        {"id": "Patient.name", "path": "Patient.name", "type": [{"code": "HumanName",
+                                                                  "profile": [EXAMPLE_SD + "named"]}]}])
+    named = {**constraint_profile("named", "HumanName", [
+        {"id": "HumanName", "path": "HumanName", "constraint": [
+            {"key": "nam-1", "severity": "error", "human": "a family name", "expression": "family.exists()"}]}]),
+        "kind": "complex-type"}
+    defs = core_with(core_definitions, typed)
+    before = defs.snapshot(EXAMPLE_SD + "typed-patient") or {}
+    assert "nam-1" not in json.dumps(before)
+    defs.add_resource(named)
+    assert "nam-1" in json.dumps(defs.snapshot(EXAMPLE_SD + "typed-patient"))

@@ -397,6 +397,7 @@ class Definitions:
             return pkg
         self.packages.append(pkg)
         self._key = None
+        self._snapshots.clear()  # a generated snapshot may use what the package defines
         for entry in pkg.entries:
             hit = _Hit(pkg, entry)
             if entry.url:
@@ -457,7 +458,7 @@ class Definitions:
             self._by_url.setdefault(entry.url, []).insert(0, hit)
         if entry.id:
             self._by_type_id[(entry.resource_type, entry.id)] = hit
-        self._snapshots.pop(entry.url or "", None)
+        self._snapshots.clear()  # this definition, and any generated from it or using it
         self._key = None
         return entry
 
@@ -538,7 +539,7 @@ class Definitions:
             return None
         if sd.get("snapshot", {}).get("element"):
             return sd
-        key = str(sd.get("url"))
+        key = str(sd.get("url")) + (f"|{sd['version']}" if sd.get("version") else "")  # versions differ
         done = self._snapshots.get(key)
         if done is None:
             from . import compiled_cache
