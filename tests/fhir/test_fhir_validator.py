@@ -821,3 +821,80 @@ def test_target_profile_met_through_a_derived_profile(core_definitions: Definiti
         {"fullUrl": "http://example.org/fhir/Patient/p", "resource": person}]}
     issues = validator.validate(bundle)
     assert [i.message.split(" ")[0] for i in issues if i.rule_id == "fhir.reference.target-profile"] == expected
+
+
+@pytest.mark.parametrize(("resource", "expected"), [
+    ({"resourceType": "Observation", "status": None, "code": {"text": "x"}},
+     [("fhir.cardinality.min", "Observation"), ("fhir.structure.null", "Observation.status")]),
+    ({"resourceType": "Observation", "status": "final", "code": None},
+     [("fhir.cardinality.min", "Observation"), ("fhir.structure.null", "Observation.code")]),
+])
+def test_a_null_value_is_not_counted(validator: FhirValidator, resource: dict[str, Any],
+                                     expected: list[tuple[str, str]]) -> None:
+    """null is no value: a required element given as null is missing as well."""
+    assert _issues(validator, resource) == expected
+
+
+_NARRATIVE = {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">x</div>'}
+_AMBULATORY = {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"}
+
+
+def _profiles_for_chains() -> list[dict[str, Any]]:
+    managed = _pointing_profile("Patient", "managingOrganization", "named-org", "managed")
+    return [
+        constraint_profile("named-org", "Organization", [{"id": "Organization.name", "path": "Organization.name",
+                                                          "min": 1}]),
+        constraint_profile("gendered", "Patient", [{"id": "Patient.gender", "path": "Patient.gender", "min": 1}]),
+        managed,
+        _pointing_profile("Encounter", "subject", "managed", "enc-of-managed"),
+        _pointing_profile("Observation", "encounter", "enc-of-managed", "obs-in-managed-enc"),
+        {**_pointing_profile("Encounter", "subject", "gendered", "enc-of-either"), "differential": {"element": [
+            {"id": "Encounter.subject", "path": "Encounter.subject", "min": 1, "type": [{"code": "Reference",
+             "targetProfile": [EXAMPLE_SD + "managed", EXAMPLE_SD + "gendered"]}]}]}},
+        _pointing_profile("Observation", "encounter", "enc-of-either", "obs-in-either-enc"),
+    ]
+
+
+def test_a_failed_candidate_does_not_fail_the_referring_walk(core_definitions: Definitions) -> None:
+    """A contained Patient that fails one target profile (its organization, another entry, has no
+    name) and meets the other: the Encounter conforms, so the reference to it from another entry
+    is clean."""
+    validator = FhirValidator(core_with(core_definitions, *_profiles_for_chains()))
+    encounter = {"resourceType": "Encounter", "id": "e", "meta": {"profile": [EXAMPLE_SD + "enc-of-either"]},
+                 "text": _NARRATIVE, "contained": [
+                     {"resourceType": "Patient", "id": "p", "gender": "female",
+                      "managingOrganization": {"reference": "Organization/f"}}],
+                 "status": "finished", "class": _AMBULATORY, "subject": {"reference": "#p"}}
+    observation = {"resourceType": "Observation", "meta": {"profile": [EXAMPLE_SD + "obs-in-either-enc"]},
+                   "text": _NARRATIVE, "status": "final", "code": {"text": "x"},
+                   "encounter": {"reference": "Encounter/e"}}
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "http://example.org/fhir/Observation/o", "resource": observation},
+        {"fullUrl": "http://example.org/fhir/Encounter/e", "resource": encounter},
+        {"fullUrl": "http://example.org/fhir/Organization/f", "resource": {
+            "resourceType": "Organization", "id": "f", "text": _NARRATIVE, "identifier": [{"value": "1"}]}}]}
+    assert [i.message for i in validator.validate(bundle) if i.rule_id.startswith("fhir.reference")] == []
+
+
+def test_a_later_failure_reaches_a_target_checked_on_its_own(core_definitions: Definitions) -> None:
+    """Observation -> Encounter (checked against its target profile on its own) -> Patient (claims
+    its profile) -> Organization without a name: the Patient fails once the entries were walked,
+    and so do the Encounter and the Observation's reference to it."""
+    validator = FhirValidator(core_with(core_definitions, *_profiles_for_chains()))
+    resources = [
+        {"resourceType": "Observation", "id": "a", "meta": {"profile": [EXAMPLE_SD + "obs-in-managed-enc"]},
+         "text": _NARRATIVE, "status": "final", "code": {"text": "x"}, "encounter": {"reference": "Encounter/t"}},
+        {"resourceType": "Encounter", "id": "t", "text": _NARRATIVE, "status": "finished", "class": _AMBULATORY,
+         "subject": {"reference": "Patient/e"}},
+        {"resourceType": "Patient", "id": "e", "meta": {"profile": [EXAMPLE_SD + "managed"]}, "text": _NARRATIVE,
+         "managingOrganization": {"reference": "Organization/f"}},
+        {"resourceType": "Organization", "id": "f", "text": _NARRATIVE, "identifier": [{"value": "1"}]},
+    ]
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": f"http://example.org/fhir/{r['resourceType']}/{r['id']}", "resource": r} for r in resources]}
+    failing = [(i.location.path, i.message.split(" ")[0]) for i in validator.validate(bundle)
+               if i.rule_id == "fhir.reference.target-profile"]
+    assert sorted(failing) == [("Bundle.entry[0].resource.encounter.reference", "Encounter/t"),
+                               ("Bundle.entry[2].resource.managingOrganization.reference", "Organization/f")]
+    resources[3]["name"] = "Named"
+    assert [i for i in validator.validate(bundle) if i.rule_id == "fhir.reference.target-profile"] == []

@@ -346,6 +346,8 @@ class _Deferred:
     path: str
     #: the walks (resource, profile) the reference is part of
     segments: tuple[tuple[int, str], ...]
+    #: a failure is reported (False: a check made inside another check, repeated only for its effect)
+    report: bool = True
 
     def issue(self) -> Issue:
         return R.REFERENCE_TARGET_PROFILE.issue(
@@ -540,8 +542,8 @@ class FhirValidator:
                 continue
             child, code = hit
             meta = obj.get("_" + key)
-            counts[child] = counts.get(child, 0) + (1 if meta is None and not isinstance(value, list)
-                                                    else _count(value, meta))
+            counts[child] = counts.get(child, 0) + (1 if meta is None and value is not None and not isinstance(
+                value, list) else _count(value, meta))  # null alone is no value
             self._element(out, value, meta, child, code, tree, f"{path}.{key}")
         if not node.cardinalities and not counts:
             return
@@ -709,7 +711,8 @@ class FhirValidator:
                 if profiled is None:
                     continue
                 for v in _values_at(item, dpath):
-                    noted = set(self._noted)
+                    noted, in_progress = set(self._noted), self._segments
+                    self._segments = []  # a trial walk: its failures are not those of the walks in progress
                     self._deferred.append(None)  # references inside are checked at once
                     try:
                         if isinstance(v, dict):
@@ -719,7 +722,7 @@ class FhirValidator:
                                 return True
                     finally:
                         self._deferred.pop()
-                        self._noted = noted
+                        self._noted, self._segments = noted, in_progress
         return False
 
     def _nodes_at(self, start: Node, dpath: str, code: str | None, tree: TypeTree) -> list[Node]:
@@ -968,6 +971,12 @@ class FhirValidator:
             pending.append(check)  # an entry of the Bundle: checked once the entries have been walked
         elif not self._check_target(check):
             out.append(check.issue())
+        else:
+            # met now, but a walk of an entry can still fail (once the Bundle's references are
+            # checked): checked again with those references, failing the walks it is part of
+            later = next((d for d in reversed(self._deferred) if d is not None), None)
+            if later is not None:
+                later.append(dataclasses.replace(check, report=pending is not None))
 
     def _check_target(self, check: _Deferred) -> bool:
         """Whether the target of a reference conforms to one of its candidate profiles; when it does
@@ -990,7 +999,7 @@ class FhirValidator:
                 if i not in failed and not self._check_target(check):
                     failed.add(i)
                     changed = True
-        out.extend(checks[i].issue() for i in sorted(failed))
+        out.extend(checks[i].issue() for i in sorted(failed) if checks[i].report)
 
     def _target_conforms(self, target: dict[str, Any], profile: TypeTree) -> bool:
         """Whether a resolved resource has no errors against a (constraint) profile; cached per
@@ -1003,8 +1012,10 @@ class FhirValidator:
                 if self._conforms.get((id(target), walked)) and profile.url in self._lineage(walked):
                     return True
             self._conforms[key] = True
-            noted, where = set(self._noted), self._where
-            self._where = []
+            noted, where, segments = set(self._noted), self._where, self._segments
+            # a walk of its own: its failures are not those of the walks in progress (the reference
+            # may have another candidate profile)
+            self._where, self._segments = [], []
             self._deferred.append(None)  # inside a check, references are checked at once
             try:
                 issues: list[Issue] = []
@@ -1013,7 +1024,7 @@ class FhirValidator:
                     i.severity.at_least(Severity.ERROR) for i in issues)
             finally:
                 self._deferred.pop()
-                self._noted, self._where = noted, where
+                self._noted, self._where, self._segments = noted, where, segments
         return self._conforms[key]
 
     def _lineage(self, url: str) -> frozenset[str]:
