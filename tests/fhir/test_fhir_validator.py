@@ -898,3 +898,17 @@ def test_a_later_failure_reaches_a_target_checked_on_its_own(core_definitions: D
                                ("Bundle.entry[2].resource.managingOrganization.reference", "Organization/f")]
     resources[3]["name"] = "Named"
     assert [i for i in validator.validate(bundle) if i.rule_id == "fhir.reference.target-profile"] == []
+
+
+def test_a_contained_target_may_refer_to_its_siblings(core_definitions: Definitions) -> None:
+    """A contained Patient checked against a target profile on its own: its local reference to
+    another contained resource of the container is resolved there (ref-1 holds)."""
+    validator = FhirValidator(core_with(core_definitions, *_profiles_for_chains()))
+    encounter = {"resourceType": "Encounter", "id": "e", "meta": {"profile": [EXAMPLE_SD + "enc-of-either"]},
+                 "text": _NARRATIVE, "contained": [
+                     {"resourceType": "Patient", "id": "p", "gender": "female",
+                      "managingOrganization": {"reference": "#o"}},
+                     {"resourceType": "Organization", "id": "o", "name": "Named"}],
+                 "status": "finished", "class": _AMBULATORY, "subject": {"reference": "#p"}}
+    assert [(i.rule_id, i.message) for i in validator.validate(encounter)
+            if i.severity.at_least(Severity.ERROR)] == []

@@ -865,7 +865,10 @@ class FhirValidator:
         if not self.invariants or not (node.constraints or node.natives):
             return
         resource = self._containers[-1] if self._containers else value
-        root = self._containers[-2] if len(self._containers) > 1 and ".contained[" in path else resource
+        outer = self._containers[-2] if len(self._containers) > 1 else None
+        # a contained resource (also when walked on its own against a target profile): its container
+        inside = outer is not None and (".contained[" in path or any(c is resource for c in _contained(outer)))
+        root = outer if inside else resource
         contained = ".contained[" in path and path.endswith("]")
         for key, severity, human in node.natives:
             if key == "dom-6" and contained:
