@@ -515,6 +515,9 @@ def test_json_positions() -> None:
     small = json_positions('{"a": "x\\"y", "b": [true], "_c": {"id": "1"}}', root="R")
     assert [small.get(p) for p in ("R", "R.a", "R.b", "R.b[0]", "R._c.id")] == [
         (1, 1), (1, 7), (1, 20), (1, 21), (1, 41)]
+    last = json_positions('{"entry": [{"resource": {"resourceType": "Patient", "id": "1"}}],\n'
+                          '"resourceType": "Bundle"}')
+    assert last.get("Bundle.entry[0].resource.id") == (1, 59)  # the root's resourceType, not the first in the text
     broken = json_positions('{"resourceType": "Patient", "name": [{"given": ["A"', )
     assert broken.get("Patient.name[0].given[0]") == (1, 49)
     assert broken.get("Patient.name[1]") is None

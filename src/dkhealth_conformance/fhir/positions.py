@@ -32,11 +32,10 @@ class JsonPositions(dict[str, tuple[int, int | None]]):
 
     def __init__(self, text: str, root: str | None = None) -> None:
         super().__init__()
-        if root is None:
-            found = _ROOT_TYPE.search(text)
-            root = found.group(1) if found else "(resource)"
-        self._text, self._root = text, root
         start = _WS.match(text, 0).end()  # type: ignore[union-attr]
+        if root is None:
+            root = _root_type(text, start)
+        self._text, self._root = text, root
         self._offsets: dict[str, int] = {root: start} if start < len(text) else {}
         self._resume: dict[str, tuple[int, int]] = {}  # container -> (offset, index) where its walk stopped
 
@@ -124,6 +123,31 @@ class JsonPositions(dict[str, tuple[int, int | None]]):
         except (StopIteration, ValueError):
             return None
         return None
+
+
+def _root_type(text: str, start: int) -> str:
+    """The resourceType of the top-level object, wherever it stands among its members (a nested
+    resource's may come first in the text); a malformed text: the first one found."""
+    if text[start:start + 1] != "{":
+        return "(resource)"
+    i = _WS.match(text, start + 1).end()  # type: ignore[union-attr]
+    try:
+        while i < len(text) and text[i] == '"':
+            key, i = scanstring(text, i + 1)
+            colon = _COLON.match(text, i)
+            if colon is None:
+                break
+            i = colon.end()
+            if key == "resourceType":
+                return str(scanstring(text, i + 1)[0]) if text[i:i + 1] == '"' else "(resource)"
+            _, i = _SKIP(text, i)
+            i = _NEXT.match(text, i).end()  # type: ignore[union-attr]
+        if text[i:i + 1] == "}":
+            return "(resource)"  # no resourceType
+    except (StopIteration, ValueError):
+        pass
+    found = _ROOT_TYPE.search(text)
+    return found.group(1) if found else "(resource)"
 
 
 def json_positions(text: str, root: str | None = None) -> JsonPositions:
