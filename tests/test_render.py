@@ -327,3 +327,14 @@ def test_invariant_findings_have_one_rule_id_per_invariant(sarif_schema) -> None
     [issue] = json.loads(render([report], "outcome"))["issue"]
     assert issue["code"] == "invariant"
     assert issue["details"]["coding"][0]["code"] == "fhir.invariant.obs-6"
+
+
+def test_lookup_takes_the_nearest_catalogued_rule() -> None:
+    from dkhealth_conformance.rules import Rule, Severity, lookup
+
+    family = Rule("a", Severity.ERROR, "t", "s", "r", keyed=True)
+    plain = Rule("a.b", Severity.ERROR, "t", "s", "r")
+    rules = {"a": family, "a.b": plain}
+    assert lookup("a.x", rules) is family
+    assert lookup("a.b", rules) is plain
+    assert lookup("a.b.c", rules) is None  # a.b is not keyed: a.b.c is no member of a

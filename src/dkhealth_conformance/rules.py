@@ -135,8 +135,8 @@ def lookup(rule_id: str, rules: dict[str, Rule] | None = None) -> Rule | None:
     while found is None and "." in head:
         head = head.rsplit(".", 1)[0]
         parent = rules.get(head)
-        if parent is not None and parent.keyed:
-            found = parent
+        if parent is not None:  # the nearest catalogued rule above decides
+            return parent if parent.keyed else None
     return found
 
 

@@ -258,3 +258,11 @@ def test_compiled_invariants_agree_with_fhirpathpy_on_the_official_examples(
     assert disagreements == []
     assert counts["compiled"] > 400_000
     assert counts["compiled"] / sum(counts.values()) > 0.99
+
+
+def test_a_tree_naming_another_method_is_not_compiled() -> None:
+    """A parse tree read from the on-disk cache could be edited: only expression nodes are compiled."""
+    with pytest.raises(fp.Unsupported):
+        fp.compile_tree({"children": [{"type": "kids", "children": []}]})
+    with pytest.raises(fp.Unsupported):
+        fp.compile_tree({"children": [{"type": "constant", "children": []}]})

@@ -170,11 +170,18 @@ class Compiler:
 
     # -- expressions
 
+    #: the expression nodes compiled, each by the method of its name (a tree read from the cache
+    #: names no other method)
+    EXPRESSIONS = frozenset({
+        "TermExpression", "InvocationExpression", "IndexerExpression", "OrExpression", "AndExpression",
+        "ImpliesExpression", "EqualityExpression", "InequalityExpression", "AdditiveExpression",
+        "MultiplicativeExpression", "UnionExpression", "TypeExpression", "MembershipExpression"})
+
     def _expr(self, node: dict[str, Any]) -> Expr:
         kind = node.get("type")
-        method = getattr(self, f"_{kind}", None)
-        if method is None:
+        if kind not in self.EXPRESSIONS:
             raise Unsupported(str(kind))
+        method = getattr(self, f"_{kind}")
         result: Expr = method(node)
         return result
 

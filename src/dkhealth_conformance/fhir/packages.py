@@ -195,7 +195,7 @@ class Package:
         h = hashlib.sha256(self.ref.encode())
         if self._cache and not self._reader.names():  # definitions added one by one
             for entry in self.entries:
-                h.update(json.dumps(self._cache.get(entry.filename), sort_keys=True).encode())
+                h.update(json.dumps(self._cache.get(entry.filename), sort_keys=True, default=str).encode())
             return h.hexdigest()
         names = ["package.json", ".index.json"]
         if not immutable or not self._reader.has(".index.json"):
