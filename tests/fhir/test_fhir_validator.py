@@ -915,3 +915,27 @@ def test_a_contained_target_may_refer_to_its_siblings(core_definitions: Definiti
                  "status": "finished", "class": _AMBULATORY, "subject": {"reference": "#p"}}
     assert [(i.rule_id, i.message) for i in validator.validate(encounter)
             if i.severity.at_least(Severity.ERROR)] == []
+
+
+def test_conforms_to_in_a_bundle_invariant_sees_the_entries_references(core_definitions: Definitions) -> None:
+    """A Bundle invariant with conformsTo() on an entry counts the failure of that entry's reference
+    to a later entry (checked once the entries are walked)."""
+    gendered = constraint_profile("gendered", "Patient", [{"id": "Patient.gender", "path": "Patient.gender",
+                                                           "min": 1}])
+    pointing = _pointing_profile("Encounter", "subject", "gendered", "enc-of-gendered")
+    bundle_profile = constraint_profile("enc-first", "Bundle", [{"id": "Bundle", "path": "Bundle", "constraint": [
+        {"key": "ef-1", "severity": "error", "human": "the first entry conforms to enc-of-gendered",
+         "expression": f"entry[0].resource.conformsTo('{pointing['url']}')"}]}])
+    validator = FhirValidator(core_with(core_definitions, gendered, pointing, bundle_profile))
+    text = {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">x</div>'}
+    encounter = {"resourceType": "Encounter", "id": "e", "meta": {"profile": [pointing["url"]]}, "text": text,
+                 "status": "finished", "subject": {"reference": "Patient/p"},
+                 "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"}}
+    bundle = {"resourceType": "Bundle", "meta": {"profile": [bundle_profile["url"]]}, "type": "collection",
+              "entry": [{"fullUrl": "http://example.org/fhir/Encounter/e", "resource": encounter},
+                        {"fullUrl": "http://example.org/fhir/Patient/p",
+                         "resource": {"resourceType": "Patient", "id": "p", "text": text}}]}
+    assert sorted(i.rule_id for i in validator.validate(bundle) if i.severity.at_least(Severity.ERROR)) == [
+        "fhir.invariant.ef-1", "fhir.reference.target-profile"]
+    bundle["entry"][1]["resource"]["gender"] = "male"
+    assert [i for i in validator.validate(bundle) if i.severity.at_least(Severity.ERROR)] == []

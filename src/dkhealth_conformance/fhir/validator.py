@@ -492,9 +492,9 @@ class FhirValidator:
                     self._deferred.append([])
                 try:
                     self._object(out, obj, walk.root, walk, here, resource=True)
-                    self._invariants(out, walk.root, obj, rtype, here)
-                    if rtype == "Bundle":
+                    if rtype == "Bundle":  # before the Bundle's invariants: conformsTo() sees the outcome
                         self._resolve_deferred(out, self._deferred[-1] or [])
+                    self._invariants(out, walk.root, obj, rtype, here)
                 finally:
                     self._segments.pop()
                     if rtype == "Bundle":
