@@ -13,14 +13,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-from example_checks import assert_encodings, assert_unique_identifiers
+from example_checks import ExampleChecks, schema_fixtures
 from lxml import etree
-from oracle_mutations import disagreements
 
 from dkhealth_conformance.xmlmodel.loader import load_schema
 from dkhealth_conformance.xmlmodel.model import ComplexType, Element, Group
-from dkhealth_conformance.xmlmodel.xsd import compiled
 
 REPO = Path(__file__).resolve().parents[2]
 MODELS = REPO / "profiles" / "oioxml"
@@ -60,28 +57,9 @@ def _examples() -> list[Path]:
 
 
 CASES = _examples()
-IDS = [path.name for path in CASES]
 
 
-@pytest.fixture(scope="module")
-def model():
-    return load_schema(MODELS, KEY)
-
-
-@pytest.fixture(scope="module")
-def ours(model) -> etree.XMLSchema:
-    return compiled(model)
-
-
-@pytest.fixture(scope="module")
-def official() -> etree.XMLSchema:
-    if not OFFICIAL.exists():
-        pytest.skip(f"MedCom's official schemas are not available ({OFFICIAL.parent})")
-    return etree.XMLSchema(etree.parse(str(OFFICIAL)))
-
-
-def _error(schema: etree.XMLSchema) -> str:
-    return str(schema.error_log.last_error)
+model, ours, official = schema_fixtures(MODELS, KEY, OFFICIAL)
 
 
 def _child(content: ComplexType, name: str) -> Element:
@@ -161,63 +139,8 @@ def test_every_letter_has_minimal_and_full_examples() -> None:
             assert f"{type_code.lower()}-{version_code}-{KEY}-{variant}.xml" in names
 
 
-def test_examples_encodings() -> None:
-    assert_encodings(CASES)
-
-
-def test_examples_have_unique_identifiers() -> None:
-    assert_unique_identifiers(CASES, NS)
-
-
-@pytest.mark.parametrize("path", CASES, ids=IDS)
-def test_example_valid_against_model(path: Path, ours) -> None:
-    assert ours.validate(etree.parse(str(path))), _error(ours)
-
-
-@pytest.mark.parametrize("path", CASES, ids=IDS)
-def test_example_valid_against_official(path: Path, official) -> None:
-    assert official.validate(etree.parse(str(path))), _error(official)
-
-
-# -- mutations: both schemas must judge alike ------------------------------------------------------
-@pytest.mark.parametrize("path", CASES, ids=IDS)
-def test_mutations_judged_alike(path: Path, ours, official) -> None:
-    found = disagreements(etree.parse(str(path)), ours, official)
-    assert not found, "\n".join(found[:20])
-
-
-# -- receipts answer letters ------------------------------------------------------------------------
-def _root(name: str) -> etree._Element:
-    return etree.parse(str(EXAMPLES / name)).getroot()
-
-
-def _q(*names: str) -> str:
-    return "/".join(f"{{{NS}}}{n}" for n in names)
-
-
-@pytest.mark.parametrize(
-    ("receipt_file", "letter_file"),
-    [("xctl03-XC0330Q-2004-06-01-full.xml", "xdis01-XD0133L-2004-06-01-full.xml"),
-     ("xctl02-XC0230Q-2004-06-01-full.xml", "xref01-XH0130R-2004-06-01-full.xml"),
-     ("xctl01-XC0130Q-2004-06-01-full.xml", "xrpt01-XR0130K-2004-06-01-minimal.xml")],
-)
-def test_receipt_answers_letter(receipt_file: str, letter_file: str) -> None:
-    receipt_root, letter_root = _root(receipt_file), _root(letter_file)
-    receipt, letter = receipt_root[1], letter_root[1]
-    original = receipt.find(_q("OriginalEmessage"))
-    assert original.findtext(_q("OriginalEnvelopeIdentifier")) == letter_root.findtext(_q("Envelope", "Identifier"))
-    sender_gln = letter.findtext(_q("Sender", "EANIdentifier"))
-    receiver_gln = letter.findtext(_q("Receiver", "EANIdentifier"))
-    assert original.findtext(_q("OriginalSender", "EANIdentifier")) == sender_gln
-    assert original.findtext(_q("OriginalReceiver", "EANIdentifier")) == receiver_gln
-    # the receipt goes back to the letter's sender (a VANS receipt comes from the network itself)
-    assert receipt.findtext(_q("Receiver", "EANIdentifier")) == sender_gln
-    if receipt.tag != f"{{{NS}}}NegativeVansReceipt":
-        assert receipt.findtext(_q("Sender", "EANIdentifier")) == receiver_gln
-    answered = [
-        (o.findtext(_q("OriginalLetterIdentifier")), o.findtext(_q("OriginalVersionCode")))
-        for o in original.iterfind(_q("OriginalLetter"))
-    ]
-    assert answered == [(letter.findtext(_q("Letter", "Identifier")), letter.findtext(_q("Letter", "VersionCode")))]
-    negative = receipt.tag != f"{{{NS}}}PositiveReceipt"
-    assert (original.find(_q("RefuseCode")) is not None) == negative
+class TestExamples(ExampleChecks):
+    CASES, NS, EXAMPLES = CASES, NS, EXAMPLES
+    RECEIPTS = (("xctl03-XC0330Q-2004-06-01-full.xml", "xdis01-XD0133L-2004-06-01-full.xml"),
+                ("xctl02-XC0230Q-2004-06-01-full.xml", "xref01-XH0130R-2004-06-01-full.xml"),
+                ("xctl01-XC0130Q-2004-06-01-full.xml", "xrpt01-XR0130K-2004-06-01-minimal.xml"))
