@@ -14,6 +14,17 @@ from dkhealth_conformance.xmlmodel.loader import load_schema
 from dkhealth_conformance.xmlmodel.model import Schema
 from dkhealth_conformance.xmlmodel.xsd import compiled
 
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "medcom-oioxml"
+
+
+def examples_of(letters: dict[str, tuple[Any, ...]], namespace: str) -> list[Path]:
+    """The example files named after a letter of ``letters`` (element -> (TypeCode, VersionCode, …))
+    whose Emessage is in ``namespace`` (a version code may be shared by two namespaces)."""
+    found: set[Path] = set()
+    for type_code, version_code, *_ in letters.values():
+        found.update(EXAMPLES.glob(f"{type_code.lower()}-{version_code}-*.xml"))
+    return sorted(path for path in found if etree.parse(str(path)).getroot().tag == f"{{{namespace}}}Emessage")
+
 
 def assert_encodings(cases: Sequence[Path]) -> None:
     """Each example decodes with the encoding it declares; a third or more store their Danish

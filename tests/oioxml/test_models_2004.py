@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from example_checks import ExampleChecks, schema_fixtures
+from example_checks import ExampleChecks, examples_of, schema_fixtures
 from lxml import etree
 
 from dkhealth_conformance.xmlmodel.loader import load_schema
@@ -44,19 +44,7 @@ LETTERS = {
 }
 
 
-def _namespace(path: Path) -> str | None:
-    return etree.QName(etree.parse(str(path)).getroot()).namespace
-
-
-def _examples() -> list[Path]:
-    """Example files named after a letter of this model and in this namespace."""
-    found = set()
-    for type_code, version_code, _ in LETTERS.values():
-        found.update(EXAMPLES.glob(f"{type_code.lower()}-{version_code}-*.xml"))
-    return sorted(path for path in found if _namespace(path) == NS)
-
-
-CASES = _examples()
+CASES = examples_of(LETTERS, NS)
 
 
 model, ours, official = schema_fixtures(MODELS, KEY, OFFICIAL)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from example_checks import ExampleChecks, schema_fixtures
+from example_checks import ExampleChecks, examples_of, schema_fixtures
 from lxml import etree
 
 REPO = Path(__file__).resolve().parents[2]
@@ -39,20 +39,7 @@ LETTERS = {
 }
 
 
-def _is_ours(path: Path) -> bool:
-    return etree.parse(str(path)).getroot().tag == f"{{{NS}}}Emessage"
-
-
-def _examples() -> list[Path]:
-    """Example files named after a letter of this model and in this namespace (a version code may be
-    shared with another namespace, e.g. XR0130K with 2007-02-01)."""
-    found = set()
-    for type_code, version_code, _ in LETTERS.values():
-        found.update(EXAMPLES.glob(f"{type_code.lower()}-{version_code}-*.xml"))
-    return sorted(path for path in found if _is_ours(path))
-
-
-CASES = _examples()
+CASES = examples_of(LETTERS, NS)
 
 
 model, ours, official = schema_fixtures(MODELS, KEY, OFFICIAL)
