@@ -380,6 +380,10 @@ class FhirValidator:
         self._deferred: list[list[_Deferred] | None] = []
         self._walked: dict[int, list[str]] = {}  # id of a resource -> the profiles it was walked against
         self._lineages: dict[str, frozenset[str]] = {}
+        #: what slicing works out from the definitions alone, by (what, id of the slice, path, type, id
+        #: of the tree): the nodes at a discriminator path, the values it compares with (trees are
+        #: kept for the validator's life, so the ids stay theirs)
+        self._memo: dict[tuple[str, int, str, str | None, int], Any] = {}
         self._fhirpath_options: dict[str, Any] = {
             "userInvocationTable": {
                 "hasValue": {"fn": _has_value, "arity": {0: []}},
@@ -681,16 +685,7 @@ class FhirValidator:
         kind, dpath = d.get("type"), str(d.get("path") or "$this")
         targets = self._nodes_at(sl, dpath, code, tree)
         if kind in ("value", "pattern"):
-            fixed = [t.fixed[1] for t in targets if t.fixed is not None]
-            patterns = [t.pattern[1] for t in targets if t.pattern is not None]
-            segments = _path_segments(dpath)
-            for cut in range(len(segments) - 1, 0, -1):  # a pattern on an element above the path
-                if fixed or patterns:
-                    break
-                rest = ".".join(segments[cut:])
-                for above in self._nodes_at(sl, ".".join(segments[:cut]), code, tree):
-                    for _, value in (x for x in (above.fixed, above.pattern) if x is not None):
-                        patterns += _values_at(value, rest)
+            fixed, patterns = self._expected_values(sl, dpath, code, tree)
             if not fixed and not patterns:
                 return False
             values = _values_at(item, dpath)
@@ -725,9 +720,38 @@ class FhirValidator:
                         self._noted, self._segments = noted, in_progress
         return False
 
+    def _expected_values(self, sl: Node, dpath: str, code: str | None, tree: TypeTree
+                         ) -> tuple[list[Any], list[Any]]:
+        """The fixed values and patterns a value or pattern discriminator compares with (made once
+        per slice and path)."""
+        key = ("values", id(sl), dpath, code, id(tree))
+        if key not in self._memo:
+            targets = self._nodes_at(sl, dpath, code, tree)
+            fixed = [t.fixed[1] for t in targets if t.fixed is not None]
+            patterns = [t.pattern[1] for t in targets if t.pattern is not None]
+            segments = _path_segments(dpath)
+            for cut in range(len(segments) - 1, 0, -1):  # a pattern on an element above the path
+                if fixed or patterns:
+                    break
+                rest = ".".join(segments[cut:])
+                for above in self._nodes_at(sl, ".".join(segments[:cut]), code, tree):
+                    for _, value in (x for x in (above.fixed, above.pattern) if x is not None):
+                        patterns += _values_at(value, rest)
+            self._memo[key] = (fixed, patterns)
+        found: tuple[list[Any], list[Any]] = self._memo[key]
+        return found
+
     def _nodes_at(self, start: Node, dpath: str, code: str | None, tree: TypeTree) -> list[Node]:
         """The element definitions at a discriminator path below a slice: where an element on the
-        way is sliced in turn, its slices are followed too (the fixed values often sit there)."""
+        way is sliced in turn, its slices are followed too (the fixed values often sit there).
+        Made once per (slice, path)."""
+        key = ("nodes", id(start), dpath, code, id(tree))
+        if key not in self._memo:
+            self._memo[key] = self._find_nodes(start, dpath, code, tree)
+        found: list[Node] = self._memo[key]
+        return found
+
+    def _find_nodes(self, start: Node, dpath: str, code: str | None, tree: TypeTree) -> list[Node]:
         frontier: list[tuple[Node, TypeTree, str | None]] = [(start, tree, code)]
         for segment in _path_segments(dpath):
             if segment == "$this":
