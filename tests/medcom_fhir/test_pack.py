@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from dkhealth_conformance import detect, validate
 from dkhealth_conformance.packs.medcom_fhir import KINDS, definitions_for
-from dkhealth_conformance.packs.medcom_fhir.standards import package_order
+from dkhealth_conformance.packs.medcom_fhir.standards import HN_TABLE, package_order
 from dkhealth_conformance.strategies.medcom_fhir import acknowledgements, care_communications, hospital_notifications
 
 from .conftest import to_xml
@@ -213,12 +213,29 @@ def test_timezone_in_extensions_and_periods(cc: dict[str, Any]) -> None:
     assert [i.location.path for i in found] == ["Bundle.entry[2].resource.payload[0].extension[0].valueDateTime"]
 
 
-def test_hospital_notification_code_table(hn: dict[str, Any]) -> None:
+def _current_activity(bundle: dict[str, Any]) -> dict[str, Any]:
+    """The activity coding of the Provenance of the Bundle's own MessageHeader."""
+    target = f"MessageHeader/{bundle['entry'][0]['resource']['id']}"
+    return next(e["resource"]["activity"]["coding"][0] for e in bundle["entry"]
+                if e["resource"]["resourceType"] == "Provenance" and e["resource"]["target"][0]["reference"] == target)
+
+
+@pytest.mark.parametrize("death_on_leave", [False, True], ids=["generated", "death-on-leave"])
+def test_hospital_notification_code_table(hn: dict[str, Any], death_on_leave: bool) -> None:
     bundle = copy.deepcopy(hn)
     encounter = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Encounter")
     patient = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
+    activity = _current_activity(bundle)
+    if death_on_leave:
+        # a death while on leave repeats start-leave-inpatient with the Encounter finished (as the generator
+        # makes it): the status the table gives that activity is onleave, not the message's finished
+        activity["code"] = "start-leave-inpatient"
+        encounter["class"]["code"], encounter["status"] = "IMP", "finished"
+        patient["deceasedBoolean"] = True
+        assert issues_of(bundle, "medcom.hospitalnotification.code-table") == []
     patient.pop("deceasedBoolean", None)
-    encounter["status"] = "onleave" if encounter["status"] != "onleave" else "finished"
+    # a status other than the one the table gives the current activity
+    encounter["status"] = "onleave" if HN_TABLE[activity["code"]][1] != "onleave" else "finished"
     assert issues_of(bundle, "medcom.hospitalnotification.code-table")
 
 
@@ -281,6 +298,31 @@ def test_header_narrative_shows_event_parties_and_endpoints(hn: dict[str, Any]) 
     header["text"]["div"] = (f'<div xmlns="http://www.w3.org/1999/xhtml"><p>{header["id"]}: Advis om sygehusophold '
                              f'fra {names[0]} ({sor}) til {names[1]} ({receiver_sor})</p></div>')
     assert issues_of(bundle, "medcom.narrative.header-content") == []
+
+
+def test_header_narrative_counts_codes_only_on_their_own(hn: dict[str, Any]) -> None:
+    """A SOR code or GLN inside a longer number (as the SOR code 10000000000 is inside the MessageHeader.id
+    00000000-0000-4000-8000-010000000000) shows neither the organization nor its endpoint."""
+    bundle = copy.deepcopy(hn)
+    header = bundle["entry"][0]["resource"]
+    orgs = {f"Organization/{e['resource']['id']}": e["resource"] for e in bundle["entry"]
+            if e["resource"]["resourceType"] == "Organization"}
+    receiver_ref = header["destination"][0]["receiver"]["reference"]
+    orgs[header["sender"]["reference"]]["identifier"][0]["value"] = "20000000000"
+    header["source"]["endpoint"] = "https://sor2.sum.dsdn.dk/#id=20000000000"
+    sor = orgs[receiver_ref]["identifier"][0]["value"] = "10000000000"
+    gln = orgs[receiver_ref]["identifier"][1]["value"]
+    header["destination"][0]["endpoint"] = f"https://sor2.sum.dsdn.dk/#id={sor}"
+    shown = (f'{header["id"]}: hospital-notification-message fra {header["sender"]["reference"]} '
+             f'({header["source"]["endpoint"]}) til')
+    for hidden, missing in ((f"00000000-0000-4000-8000-0{sor}", True), (f"{gln}0 / 4{sor}", True),
+                            (f"GLN {gln}, SOR-id {sor}.", False)):
+        header["text"]["div"] = f'<div xmlns="http://www.w3.org/1999/xhtml"><p>{shown} {hidden}</p></div>'
+        found = issues_of(bundle, "medcom.narrative.header-content")
+        assert bool(found) is missing, (hidden, [i.message for i in found])
+        if missing:
+            assert receiver_ref in found[0].message and "destination[0].endpoint" in found[0].message
+            assert header["sender"]["reference"] not in found[0].message
 
 
 def test_narrative_without_attachment_data(cc: dict[str, Any]) -> None:

@@ -311,8 +311,21 @@ def _visible(div: str) -> str:
     return html.unescape(re.sub(r"<[^>]*>", " ", div))
 
 
+def _contains(haystack: str, needle: str) -> bool:
+    """Whether ``needle`` occurs in ``haystack`` on its own: not as part of a longer word or number (a
+    SOR code of 11 digits inside a UUID or a longer number does not show that SOR code)."""
+    start = haystack.find(needle)
+    while start >= 0:
+        end = start + len(needle)
+        if not (needle[0].isalnum() and start > 0 and haystack[start - 1].isalnum()) \
+                and not (needle[-1].isalnum() and end < len(haystack) and haystack[end].isalnum()):
+            return True
+        start = haystack.find(needle, start + 1)
+    return False
+
+
 def _shows(div: str, text: str, candidates: list[str]) -> bool:
-    return any(c and (c in div or c in text) for c in candidates)
+    return any(c and (_contains(div, c) or _contains(text, c)) for c in candidates)
 
 
 def _org_names(msg: Message, ref: Any) -> list[str]:
