@@ -277,6 +277,19 @@ def test_every_resource_carries_narrative(cc: dict[str, Any], xml: bool) -> None
                      ("medcom.narrative.id", f"Bundle.entry[{comm}].resource.text.div")}
 
 
+def test_narrative_names_the_id_on_its_own(cc: dict[str, Any]) -> None:
+    """An id counts as named only on its own, not inside a longer word or number."""
+    bundle = copy.deepcopy(cc)
+    comm = _index(bundle, "Communication")
+    resource = bundle["entry"][comm]["resource"]
+    div = '<div xmlns="http://www.w3.org/1999/xhtml"><p>Besked {}</p></div>'
+    resource["text"]["div"] = div.format(f"x{resource['id']}9")
+    found = [(i.rule_id, i.location.path) for i in validate(text(bundle)).issues if i.rule_id == "medcom.narrative.id"]
+    assert found == [("medcom.narrative.id", f"Bundle.entry[{comm}].resource.text.div")]
+    resource["text"]["div"] = div.format(f"Communication/{resource['id']}")
+    assert "medcom.narrative.id" not in validate(text(bundle)).rule_ids()
+
+
 def test_header_narrative_shows_event_parties_and_endpoints(hn: dict[str, Any]) -> None:
     bundle = copy.deepcopy(hn)
     header = bundle["entry"][0]["resource"]

@@ -249,7 +249,7 @@ def _header(msg: Message, kind: MessageKind) -> list[Issue]:
         out.append(R.NARRATIVE_MISSING.issue(f"text.status is {status!r}; MedCom narrative is 'generated' or "
                                              "'extensions'", f"{base}.text.status"))
     else:
-        if isinstance(header.get("id"), str) and header["id"] not in div:
+        if isinstance(header.get("id"), str) and not _contains(div, header["id"]):
             out.append(R.NARRATIVE_ID.issue(f"the narrative does not mention the MessageHeader id {header['id']}",
                                             f"{base}.text.div"))
         out += _header_narrative(msg, header, div, f"{base}.text.div")
@@ -420,7 +420,7 @@ def _narratives(msg: Message) -> list[Issue]:
         elif status not in _NARRATIVE_STATUSES:
             out.append(R.NARRATIVE_RESOURCE_MISSING.issue(f"text.status is {status!r}; MedCom narrative is "
                                                           "'generated' or 'extensions'", f"{base}.text.status"))
-        elif isinstance(res.get("id"), str) and res["id"] not in div and res["id"] not in _visible(div):
+        elif isinstance(res.get("id"), str) and not _shows(div, _visible(div), [res["id"]]):
             out.append(R.NARRATIVE_RESOURCE_ID.issue(f"the narrative does not mention the {rtype} id {res['id']}",
                                                      f"{base}.text.div"))
     return out
