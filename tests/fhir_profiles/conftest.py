@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import fhirpathpy
 import pytest
 
 from dkhealth_conformance.data import profiles_dir
-from dkhealth_conformance.fhir.packages import CORE_ID, CORE_VERSION, Definitions, cache_dir, write_index
+from dkhealth_conformance.fhir.packages import CORE_ID, CORE_VERSION, Definitions, Entry, cache_dir, write_index
 from dkhealth_conformance.fhir.setup import obtain_core
+from dkhealth_conformance.fhir.terminology import Terminology
 
 FHIR_PROFILES = profiles_dir() / "fhir"
 
@@ -27,6 +30,27 @@ def load_set(cache: Path, folders: tuple[str, ...]) -> Definitions:
     for folder in folders:
         defs.add_package(FHIR_PROFILES / folder)
     return defs
+
+
+def assert_profile_usable(defs: Definitions, entry: Entry) -> dict[str, Any]:
+    """A profile's snapshot: generated, element ids unique, required and extensible bindings expand
+    completely offline, every invariant compiles, every type and target profile is loaded."""
+    terminology = Terminology(defs)
+    snap = defs.snapshot(entry.url)
+    assert snap is not None, entry.url
+    ids = [e["id"] for e in snap["snapshot"]["element"]]
+    assert len(ids) == len(set(ids)), entry.url
+    for element in snap["snapshot"]["element"]:
+        binding = element.get("binding") or {}
+        if binding.get("strength") in ("required", "extensible") and binding.get("valueSet"):
+            expansion = terminology.expand(binding["valueSet"])
+            assert expansion is not None and not expansion.incomplete, (entry.id, element["id"], binding)
+        for constraint in element.get("constraint") or []:
+            fhirpathpy.compile(constraint["expression"])
+        for type_ in element.get("type") or []:
+            for url in type_.get("profile", []) + type_.get("targetProfile", []):
+                assert url in defs, (entry.id, element["id"], url)
+    return snap
 
 
 @pytest.fixture(scope="session")

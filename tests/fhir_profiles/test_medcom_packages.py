@@ -17,7 +17,14 @@ from dkhealth_conformance.fhir.packages import Definitions, Package
 from dkhealth_conformance.fhir.terminology import IN, NOT_IN, Terminology
 from dkhealth_conformance.fhir.validator import FhirValidator
 
-from .conftest import ALL_FOLDERS, CARECOMMUNICATION_SET, DK_CORE_2_SET, FHIR_PROFILES, assert_index_current
+from .conftest import (
+    ALL_FOLDERS,
+    CARECOMMUNICATION_SET,
+    DK_CORE_2_SET,
+    FHIR_PROFILES,
+    assert_index_current,
+    assert_profile_usable,
+)
 
 DK = "http://hl7.dk/fhir/core/StructureDefinition/"
 CORE = "http://medcomfhir.dk/ig/core/StructureDefinition/"
@@ -94,24 +101,10 @@ def test_every_package_loads(folder: str, fhir_cache: Path) -> None:
 @pytest.mark.parametrize("defs_name", ["medcom_defs", "dk_core_2_defs"])
 def test_every_profile_snapshots_bindings_expand_invariants_compile(defs_name: str, request: Any) -> None:
     defs: Definitions = request.getfixturevalue(defs_name)
-    terminology = Terminology(defs)
     profiles = _own(defs, "StructureDefinition")
     assert len(profiles) >= 12
     for _, entry in profiles:
-        snap = defs.snapshot(entry.url)
-        assert snap is not None, entry.url
-        ids = [e["id"] for e in snap["snapshot"]["element"]]
-        assert len(ids) == len(set(ids)), entry.url
-        for element in snap["snapshot"]["element"]:
-            binding = element.get("binding") or {}
-            if binding.get("strength") in ("required", "extensible") and binding.get("valueSet"):
-                expansion = terminology.expand(binding["valueSet"])
-                assert expansion is not None and not expansion.incomplete, (entry.id, element["id"], binding)
-            for constraint in element.get("constraint") or []:
-                fhirpathpy.compile(constraint["expression"])
-            for type_ in element.get("type") or []:
-                for url in type_.get("profile", []) + type_.get("targetProfile", []):
-                    assert url in defs, (entry.id, element["id"], url)
+        snap = assert_profile_usable(defs, entry)
         assert defs.structure_definition(snap["baseDefinition"]) is not None
 
 
