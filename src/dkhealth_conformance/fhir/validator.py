@@ -67,6 +67,37 @@ _FORMATS: dict[str, tuple[re.Pattern[str], Rule]] = {
 _DATE_PARTS = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 
 
+def _well_formed_string(pattern: re.Pattern[str] | None, dates: bool = False) -> Any:
+    """The test that a string primitive is plainly well formed: a non-empty string of at most 1 MB
+    without control characters that matches the type's format (for dates: a day no type of month
+    lacks). True means :meth:`FhirValidator._primitive` has nothing to report; False only that it
+    must look."""
+    control, limit = _CONTROL.search, _MAX_STRING
+
+    def check(value: Any) -> bool:
+        if type(value) is not str or not value or len(value) > limit or control(value):
+            return False
+        if pattern is None:
+            return True
+        if pattern.fullmatch(value) is None:
+            return False
+        return not dates or len(value) < 10 or value[8:10] <= "28"
+    return check
+
+
+#: per primitive type, the test that a value is plainly well formed (see _well_formed_string); types
+#: not here (decimal) are always looked at in full
+_WELL_FORMED: dict[str, Any] = {
+    "boolean": lambda value: type(value) is bool,
+    "integer": lambda value: type(value) is int and _INT32[0] <= value <= _INT32[1],
+    "positiveInt": lambda value: type(value) is int and 1 <= value <= _INT32[1],
+    "unsignedInt": lambda value: type(value) is int and 0 <= value <= _INT32[1],
+    **{code: _well_formed_string(pattern, dates=code in ("date", "dateTime", "instant"))
+       for code, (pattern, _) in _FORMATS.items()},
+    **{code: _well_formed_string(None) for code in ("string", "markdown")},
+}
+
+
 @dataclass(eq=False)
 class Node:
     """One element definition, compiled."""
@@ -104,9 +135,21 @@ class Node:
     order: int = 0
     #: the children whose minimum (or a slice's minimum) must be checked
     cardinalities: list[Node] = field(default_factory=list)
+    #: JSON name -> (child, type code, primitive, test of a plainly well-formed value or None), made
+    #: by the validator on first use
+    dispatch: dict[str, tuple[Node, str | None, bool, Any]] | None = None
+    #: per type code, what the walk of a (non-primitive) value works out from the definitions
+    plans: dict[str, Any] = field(default_factory=dict)
+    #: the children whose maximum must be checked (a repeating, prohibited or choice element)
+    capped: list[Node] = field(default_factory=list)
+    #: below this count the minimum of the element or of one of its slices is not met
+    min_checked: int = 0
 
     def index_children(self) -> None:
         self.cardinalities = [c for c in self.children if c.min > 0 or any(sl.min > 0 for sl in c.slices)]
+        for child in self.cardinalities:
+            child.min_checked = max(child.min, 1 if any(sl.min > 0 for sl in child.slices) else 0)
+        self.capped = [c for c in self.children if c.max is not None and (c.repeats or c.max == 0 or c.choice)]
         for order, child in enumerate(self.children):
             child.order = order
             if child.choice:
@@ -336,6 +379,25 @@ def _compile(element: dict[str, Any]) -> Node:
     return node
 
 
+_SYSTEM_VALUE, _XHTML, _RESOURCE, _OBJECT = "system", "xhtml", "resource", "object"
+
+
+@dataclass(eq=False)
+class _Plan:
+    """What the walk of a value of one element with one (non-primitive) type works out from the
+    definitions alone: the kind of value, the node its children come from and paths."""
+
+    tree: TypeTree
+    kind: str  # _SYSTEM_VALUE, _XHTML, _RESOURCE or _OBJECT
+    target: tuple[Node, TypeTree] | None
+    local: str  # the element's path in its tree (for a contentReference: the referenced path)
+    suffix: str  # local without the root of its tree (the definition path is the parent's plus this)
+    extension: bool
+    own_definition: bool  # an extension outside any slice: checked against its own definition
+    reference: bool
+    type_path: str
+
+
 @dataclass
 class _Deferred:
     """A reference whose target must conform to one of the candidate profiles."""
@@ -383,7 +445,7 @@ class FhirValidator:
         #: what slicing works out from the definitions alone, by (what, id of the slice, path, type, id
         #: of the tree): the nodes at a discriminator path, the values it compares with (trees are
         #: kept for the validator's life, so the ids stay theirs)
-        self._memo: dict[tuple[str, int, str, str | None, int], Any] = {}
+        self._memo: dict[tuple[Any, ...], Any] = {}
         self._fhirpath_options: dict[str, Any] = {
             "userInvocationTable": {
                 "hasValue": {"fn": _has_value, "arity": {0: []}},
@@ -532,7 +594,22 @@ class FhirValidator:
                 resource: bool = False, primitive_meta: bool = False) -> None:
         counts: dict[Node, int] = {}
         by_name = node.by_name
+        dispatch = node.dispatch
+        if dispatch is None:
+            dispatch = node.dispatch = self._dispatch(node)
+        if primitive_meta:
+            dispatch = {}
         for key, value in obj.items():
+            entry = dispatch.get(key)
+            if entry is not None and value is not None and "_" + key not in obj:
+                child, code, primitive, plain = entry
+                if plain is not None and plain(value):
+                    counts[child] = counts.get(child, 0) + 1  # a well-formed value: nothing more to check
+                    continue
+                if not child.repeats and not child.slices and type(value) is not list:  # one value, as such
+                    counts[child] = counts.get(child, 0) + 1
+                    self._item(out, value, None, child, code, tree, f"{path}.{key}", primitive)
+                    continue
             if key.startswith("_") and not primitive_meta:
                 if not (resource and key == "_resourceType"):
                     self._primitive_meta(out, obj, key, value, node, tree, path, counts)
@@ -549,28 +626,43 @@ class FhirValidator:
             counts[child] = counts.get(child, 0) + (1 if meta is None and value is not None and not isinstance(
                 value, list) else _count(value, meta))  # null alone is no value
             self._element(out, value, meta, child, code, tree, f"{path}.{key}")
-        if not node.cardinalities and not counts:
-            return
         problems: list[tuple[int, Issue]] = []
         for child in node.cardinalities:  # children (or their slices) with a minimum
             n = counts.get(child, 0)
-            shown = child.name + ("[x]" if child.choice else "")
-            if n == 0:
-                for sl in child.slices:
-                    if sl.min > 0:
-                        problems.append((child.order, R.CARDINALITY_MIN.issue(
-                            f"{shown}:{sl.slice_name}: minimum cardinality {sl.min}, found 0", path)))
-            if n < child.min:
-                problems.append((child.order, R.CARDINALITY_MIN.issue(
-                    f"{shown}: minimum cardinality {child.min}, found {n}", path)))
-        for child, n in counts.items():
-            if child.max is not None and n > child.max and (child.repeats or child.max == 0 or child.choice):
+            if n < child.min_checked:
+                shown = child.name + ("[x]" if child.choice else "")
+                if n == 0:
+                    for sl in child.slices:
+                        if sl.min > 0:
+                            problems.append((child.order, R.CARDINALITY_MIN.issue(
+                                f"{shown}:{sl.slice_name}: minimum cardinality {sl.min}, found 0", path)))
+                if n < child.min:
+                    problems.append((child.order, R.CARDINALITY_MIN.issue(
+                        f"{shown}: minimum cardinality {child.min}, found {n}", path)))
+        for child in node.capped:  # children with a maximum that the JSON form does not keep
+            n = counts.get(child, 0)
+            if n > child.max:  # type: ignore[operator]
                 shown = child.name + ("[x]" if child.choice else "")
                 problems.append((child.order, R.CARDINALITY_MAX.issue(
                     f"{shown}: maximum cardinality {child.max}, found {n}", f"{path}.{shown}")))
-        problems.sort(key=lambda p: p[0])  # in the order of the definition
-        for _, issue in problems:
-            out.append(issue)
+        if problems:
+            problems.sort(key=lambda p: p[0])  # in the order of the definition
+            out.extend(issue for _, issue in problems)
+
+    def _dispatch(self, node: Node) -> dict[str, tuple[Node, str | None, bool, Any]]:
+        """Per JSON name of a child of ``node``: (child, type code, primitive, test). The test is set
+        for a primitive whose single value needs no check beyond being well formed (no repetition,
+        slices, fixed value, pattern, checked binding or invariant)."""
+        found: dict[str, tuple[Node, str | None, bool, Any]] = {}
+        for key, (child, code) in node.by_name.items():
+            primitive = code is not None and self._is_primitive(code)
+            test = _WELL_FORMED.get(code) if primitive and code is not None else None
+            if child.repeats or child.slices or child.fixed is not None or child.pattern is not None or \
+                    child.constraints or (child.binding is not None and code == "code"
+                                          and child.binding[0] in ("required", "extensible")):
+                test = None
+            found[key] = (child, code, primitive, test)
+        return found
 
     def _primitive_meta(self, out: list[Issue], obj: dict[str, Any], key: str, meta: Any, node: Node,
                         tree: TypeTree, path: str, counts: dict[Node, int]) -> None:
@@ -676,10 +768,47 @@ class FhirValidator:
         discriminators = (node.slicing or {}).get("discriminator") or []
         if not discriminators:
             return None
+        index = self._slice_index(node, discriminators, code, tree)
+        if index is not None:  # one value discriminator, strings to compare with: looked up
+            dpath, table = index
+            found: tuple[int, Node] | None = None
+            for value in _values_at(item, dpath):
+                if type(value) is not str:
+                    break  # compared the general way below
+                hit = table.get(value)
+                if hit is not None and (found is None or hit[0] < found[0]):
+                    found = hit
+            else:
+                return found[1] if found is not None else None
         for sl in node.slices:
             if all(self._discriminates(item, sl, d, code, tree) for d in discriminators):
                 return sl
         return None
+
+    def _slice_index(self, node: Node, discriminators: list[dict[str, Any]], code: str | None, tree: TypeTree
+                     ) -> tuple[str, dict[str, tuple[int, Node]]] | None:
+        """For slicing by one value (or pattern) discriminator whose slices all compare with strings:
+        the path and, per string, the first slice (and its position) that has it. None otherwise.
+        Made once per slicing."""
+        key = ("index", node, code, tree)
+        if key not in self._memo:
+            found: tuple[str, dict[str, tuple[int, Node]]] | None = None
+            d = discriminators[0]
+            if len(discriminators) == 1 and d.get("type") in ("value", "pattern"):
+                dpath = str(d.get("path") or "$this")
+                table: dict[str, tuple[int, Node]] = {}
+                for position, sl in enumerate(node.slices):
+                    fixed, patterns = self._expected_values(sl, dpath, code, tree)
+                    if any(type(v) is not str for v in (*fixed, *patterns)):
+                        table = {}
+                        break
+                    for v in (*fixed, *patterns):
+                        table.setdefault(v, (position, sl))
+                else:
+                    found = (dpath, table)
+            self._memo[key] = found
+        index: tuple[str, dict[str, tuple[int, Node]]] | None = self._memo[key]
+        return index
 
     def _discriminates(self, item: Any, sl: Node, d: dict[str, Any], code: str | None, tree: TypeTree) -> bool:
         kind, dpath = d.get("type"), str(d.get("path") or "$this")
@@ -821,13 +950,17 @@ class FhirValidator:
             return
         if node.binding is not None and code in ("Coding", "CodeableConcept"):
             self._binding(out, value, code, node.binding, path)
-        if code.startswith(_SYSTEM):
+        plan = node.plans.get(code)
+        if plan is None or plan.tree is not tree:
+            plan = node.plans[code] = self._plan(node, code, tree)
+        kind = plan.kind
+        if kind is _SYSTEM_VALUE:
             if not isinstance(value, str):
                 out.append(R.JSON_TYPE.issue(f"expected a string, found {_json_kind(value)}", path))
             elif not value:
                 out.append(R.EMPTY.issue("an empty string is not allowed", path))
             return
-        if code == "xhtml":
+        if kind is _XHTML:
             if not isinstance(value, str):
                 out.append(R.JSON_TYPE.issue(f"expected an XHTML string, found {_json_kind(value)}", path))
                 return
@@ -837,7 +970,7 @@ class FhirValidator:
             if not has_content:
                 out.append(R.NARRATIVE_EMPTY.issue("the narrative has no content", path))
             return
-        if code in ("Resource", "DomainResource") or self._is_resource(code):
+        if kind is _RESOURCE:
             self._resource(out, value, path)
             return
         if not isinstance(value, dict):
@@ -846,41 +979,64 @@ class FhirValidator:
         if not value:
             out.append(R.EMPTY.issue("an empty object is not allowed", path))
             return
-        target = self._children_of(node, tree, code)
-        url = value.get("url")
-        if code == "Extension" and not node.children and not node.type_profiles and isinstance(url, str) \
-                and ":" in url:
-            definition = self.tree(url)  # an extension outside any slice: its own definition
-            if definition is not None and definition.type == "Extension":
-                target = (definition.root, definition)
-            elif definition is None:
-                out.append(R.EXTENSION_UNKNOWN.issue(f"extension {url} is not loaded, so its content is not checked",
-                                                path))
-        if code == "Extension" and target is not None and target[1].context and target[0] is target[1].root:
-            self._extension_context(out, target[1], path)
+        target = plan.target
+        extension = plan.extension
+        if extension:
+            url = value.get("url")
+            if plan.own_definition and isinstance(url, str) and ":" in url:
+                definition = self.tree(url)  # an extension outside any slice: its own definition
+                if definition is not None and definition.type == "Extension":
+                    target = (definition.root, definition)
+                elif definition is None:
+                    out.append(R.EXTENSION_UNKNOWN.issue(
+                        f"extension {url} is not loaded, so its content is not checked", path))
+            if target is not None and target[1].context and target[0] is target[1].root:
+                self._extension_context(out, target[1], path)
         if target is not None:
-            local = target[0].path if node.content_ref else node.path  # contentReference: the referenced path
-            full = self._definition_path(local, tree)
-            base = self._where[-1][3] if self._where and target[1] is tree else full
-            self._where.append((full, code, value, base, local))
+            where = self._where
+            local = plan.local
+            if target is plan.target:
+                full = where[-1][3] + plan.suffix if where else local
+            else:
+                full = self._definition_path(local, tree)
+            base = where[-1][3] if where and target[1] is tree else full
+            where.append((full, code, value, base, local))
             try:
                 self._object(out, value, target[0], target[1], path)
             finally:
-                self._where.pop()
-        if code == "Reference" and isinstance(value.get("reference"), str):
+                where.pop()
+        if plan.reference and isinstance(value.get("reference"), str):
             self._reference(out, value["reference"], node, path)
-        if code == "Extension" and bool(value.get("extension")) == any(
-                k.startswith(("value", "_value")) for k in value):
+        if extension and bool(value.get("extension")) == any(k.startswith(("value", "_value")) for k in value):
             out.append(R.INVARIANT.issue("ext-1: an extension has either extensions or a value, not both and "
                                          "not neither", path, key="ext-1"))
         if not self.invariants:
             return
-        type_path = node.path if code in ("BackboneElement", "Element") else code
+        type_path = plan.type_path
         if node.constraints or node.natives:
             self._invariants(out, node, value, type_path, path)
         if target is not None and target[0] is not node and target[0] is target[1].root and (
                 target[0].constraints or target[0].natives):
             self._invariants(out, target[0], value, type_path, path)  # the data type's own
+
+    def _plan(self, node: Node, code: str, tree: TypeTree) -> _Plan:
+        """What the walk of a value of ``node`` with type ``code`` (not a primitive) works out
+        from the definitions alone."""
+        if code.startswith(_SYSTEM):
+            kind = _SYSTEM_VALUE
+        elif code == "xhtml":
+            kind = _XHTML
+        elif code in ("Resource", "DomainResource") or self._is_resource(code):
+            kind = _RESOURCE
+        else:
+            kind = _OBJECT
+        target = self._children_of(node, tree, code) if kind is _OBJECT else None
+        local = target[0].path if target is not None and node.content_ref else node.path  # contentReference
+        return _Plan(tree=tree, kind=kind, target=target, local=local, suffix=local[len(tree.root.path):],
+                     extension=code == "Extension",
+                     own_definition=code == "Extension" and not node.children and not node.type_profiles,
+                     reference=code == "Reference",
+                     type_path=node.path if code in ("BackboneElement", "Element") else code)
 
     # ------------------------------------------------------------------------- invariants
 
@@ -1236,6 +1392,9 @@ class FhirValidator:
     # ------------------------------------------------------------------------- primitives
 
     def _primitive(self, out: list[Issue], value: Any, code: str, path: str) -> None:
+        plain = _WELL_FORMED.get(code)
+        if plain is not None and plain(value):
+            return
         if code in _BOOLEAN:
             if not isinstance(value, bool):
                 out.append(R.JSON_TYPE.issue(f"expected true or false, found {_json_kind(value)}", path))
@@ -1364,8 +1523,19 @@ _CONTEXT_FIXES: dict[str, list[tuple[str, str]]] = {
 _EXTENSION_CALL = re.compile(r"""extension\(['"]([^'"]+)['"]\)""")
 
 
+_SEGMENTS: dict[str, list[str]] = {}
+
+
 def _path_segments(dpath: str) -> list[str]:
-    """``code.coding.system`` -> segments; ``extension('http://x.y/z').value`` keeps the call."""
+    """``code.coding.system`` -> segments; ``extension('http://x.y/z').value`` keeps the call
+    (made once per path; the list is shared, not to be changed)."""
+    found = _SEGMENTS.get(dpath)
+    if found is None:
+        found = _SEGMENTS[dpath] = _split_path(dpath)
+    return found
+
+
+def _split_path(dpath: str) -> list[str]:
     out, depth, current = [], 0, ""
     for ch in dpath:
         if ch == "(":
