@@ -29,6 +29,7 @@ invariant of the core specification over the official examples.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable
 from decimal import Decimal
@@ -102,6 +103,81 @@ def _children(items: list[Any], name: str, choice_suffixes: frozenset[str]) -> l
     return out
 
 
+def _path(names: list[str]) -> Expr:
+    """``a.b.c`` for element names: :func:`_children` step after step, in one call; a step on
+    one item takes the JSON list itself (results are never modified)."""
+    if Compiler._choices is None:
+        Compiler._choices = _choice_suffixes()
+    choices = Compiler._choices
+    steps = tuple((name, "_" + name, choices.get(name, frozenset())) for name in names)
+
+    def path(focus: list[Any], env: Env) -> list[Any]:
+        items = focus
+        for name, hidden, suffixes in steps:
+            if len(items) == 1:
+                item = items[0]
+                if not isinstance(item, dict):
+                    return []
+                value = item.get(name)
+                if value is None:
+                    if hidden in item:
+                        raise Fallback  # a primitive with only an id or extensions
+                    if not suffixes:
+                        return []
+                    value = _choice(item, name, suffixes)
+                    if value is None:
+                        return []
+                elif hidden in item:
+                    raise Fallback
+                items = value if isinstance(value, list) else [value]
+                continue
+            out: list[Any] = []
+            for item in items:
+                if not isinstance(item, dict):
+                    continue
+                value = item.get(name)
+                if value is None:
+                    if hidden in item:
+                        raise Fallback
+                    if not suffixes:
+                        continue
+                    value = _choice(item, name, suffixes)
+                    if value is None:
+                        continue
+                elif hidden in item:
+                    raise Fallback
+                if isinstance(value, list):
+                    out.extend(value)
+                else:
+                    out.append(value)
+            if not out:
+                return out
+            items = out
+        return items
+
+    return path
+
+
+def _chain(steps: list[Expr]) -> Expr:
+    """Each step applied to the result of the one before."""
+    if len(steps) == 1:
+        return steps[0]
+    if len(steps) == 2:
+        one, two = steps
+        return lambda focus, env: two(one(focus, env), env)
+    if len(steps) == 3:
+        one, two, three = steps
+        return lambda focus, env: three(two(one(focus, env), env), env)
+    chained = tuple(steps)
+
+    def chain(focus: list[Any], env: Env) -> list[Any]:
+        for step in chained:
+            focus = step(focus, env)
+        return focus
+
+    return chain
+
+
 def _choice(item: dict[str, Any], name: str, suffixes: frozenset[str]) -> Any:
     """The value of a choice element (``valueQuantity`` for ``value``), None if there is none.
     A primitive's ``_valueString`` object, or more than one type present (which fhirpathpy
@@ -162,6 +238,10 @@ class Compiler:
 
     _choices: dict[str, frozenset[str]] | None = None
 
+    def __init__(self) -> None:
+        #: the steps compiled for ``substring(i, n)`` with integer literals, and their i and n
+        self._substrings: dict[Expr, tuple[int, int]] = {}
+
     def compile_tree(self, tree: dict[str, Any]) -> Expr:
         children = tree.get("children") or []
         if len(children) != 1:
@@ -207,10 +287,73 @@ class Compiler:
         raise Unsupported(str(kind))
 
     def _InvocationExpression(self, node: dict[str, Any]) -> Expr:
-        left_node, right_node = self._kids(node)
-        left = self._expr(left_node)
-        right = self._invocation(right_node, first=False)
-        return lambda focus, env: right(left(focus, env), env)
+        """``a.b.f().c``: the chain is read as a whole, so that a run of member names becomes one
+        path walk (:func:`_path`) and each step is one call."""
+        invocations: list[dict[str, Any]] = []
+        base = node
+        while base.get("type") == "InvocationExpression":
+            left_node, right_node = self._kids(base)
+            invocations.append(right_node)
+            base = left_node
+        invocations.reverse()
+        steps: list[Expr] = []
+        names: list[str] = []
+        first_name = self._plain_member(base, first=True)
+        if first_name is not None:
+            names.append(first_name)
+        else:
+            steps.append(self._expr(base))
+        for invocation in invocations:
+            name = self._plain_member(invocation, first=False)
+            if name is not None:
+                names.append(name)
+                continue
+            if names:
+                steps.append(_path(names))
+                names = []
+            digits = self._integer_arguments(invocation, "toInteger", 0)
+            if digits == [] and steps and steps[-1] in self._substrings:
+                steps[-1] = _substring_to_integer(*self._substrings[steps[-1]])  # substring(i, n).toInteger()
+                continue
+            step = self._invocation(invocation, first=False)
+            at = self._integer_arguments(invocation, "substring", 2)
+            if at is not None:
+                self._substrings[step] = (at[0], at[1])
+            steps.append(step)
+        if names:
+            steps.append(_path(names))
+        return _chain(steps)
+
+    def _integer_arguments(self, node: dict[str, Any], name: str, count: int) -> list[int] | None:
+        """The arguments of an invocation of function ``name`` with ``count`` parameters, all
+        integer literals; None for another invocation."""
+        if node.get("type") != "FunctionInvocation" or not node.get("children"):
+            return None
+        kids = self._kids(self._kids(node)[0])
+        if not kids or kids[0].get("text") != name:
+            return None
+        params = self._kids(kids[1]) if len(kids) > 1 else []
+        values = [self._literal_value(p) for p in params]
+        if len(values) != count or not all(v is not None and len(v) == 1 and _integer(v[0]) for v in values):
+            return None
+        return [v[0] for v in values if v is not None]
+
+    def _plain_member(self, node: dict[str, Any], first: bool) -> str | None:
+        """The name of a member invocation (also as a term, where ``first``) that is a plain
+        element name: not a type name and not ``length`` (see :meth:`_member`)."""
+        if first:
+            if node.get("type") != "TermExpression":
+                return None
+            kids = self._kids(node)
+            if len(kids) != 1 or kids[0].get("type") != "InvocationTerm":
+                return None
+            node = self._kids(kids[0])[0] if kids[0].get("children") else {}
+        if node.get("type") != "MemberInvocation":
+            return None
+        name = str(self._kids(node)[0].get("text", "")).strip("`")
+        if not name or name[:1].isupper() or name == "length":
+            return None
+        return name
 
     def _IndexerExpression(self, node: dict[str, Any]) -> Expr:
         coll_node, index_node = self._kids(node)
@@ -246,9 +389,10 @@ class Compiler:
                 raise Unsupported("a type name after a dot")
 
             def typed(focus: list[Any], env: Env) -> list[Any]:
-                if all(isinstance(x, dict) and x.get("resourceType") == name for x in focus):
-                    return focus
-                raise Fallback
+                for x in focus:
+                    if not isinstance(x, dict) or x.get("resourceType") != name:
+                        raise Fallback
+                return focus
 
             return typed
         if Compiler._choices is None:
@@ -261,7 +405,7 @@ class Compiler:
                 return _children(focus, name, suffixes)
 
             return length
-        return lambda focus, env: _children(focus, name, suffixes)
+        return _path([name])
 
     def _function(self, node: dict[str, Any]) -> Expr:
         kids = self._kids(node)
@@ -274,7 +418,23 @@ class Compiler:
 
     # -- terms
 
+    def _literal_value(self, node: dict[str, Any]) -> list[Any] | None:
+        """The value of an expression that is a literal (in parentheses or not): ``[value]``,
+        ``[]`` for ``{}``; None for other expressions."""
+        while node.get("type") in ("TermExpression", "ParenthesizedTerm") and len(node.get("children") or []) == 1:
+            node = node["children"][0]
+        if node.get("type") != "LiteralTerm" or len(node.get("children") or []) != 1:
+            return None
+        try:
+            return self._literal_constant(node["children"][0])
+        except Unsupported:
+            return None
+
     def _literal(self, node: dict[str, Any]) -> Expr:
+        constant = self._literal_constant(node)
+        return lambda focus, env: constant
+
+    def _literal_constant(self, node: dict[str, Any]) -> list[Any]:
         kind = node.get("type")
         text = str(node.get("text", ""))
         value: Any
@@ -285,11 +445,10 @@ class Compiler:
         elif kind == "NumberLiteral":
             value = Decimal(text) if "." in text else int(text)
         elif kind == "NullLiteral":
-            return lambda focus, env: []
+            return []
         else:
             raise Unsupported(str(kind))
-        constant = [value]
-        return lambda focus, env: constant
+        return [value]
 
     def _constant(self, node: dict[str, Any]) -> Expr:
         identifier = self._kids(self._kids(node)[0])[0]
@@ -310,51 +469,59 @@ class Compiler:
 
     # -- operators
 
-    def _logic(self, node: dict[str, Any], combine: Callable[[bool | None, Expr, list[Any], Env], bool | None]
-               ) -> Expr:
-        left_node, right_node = self._kids(node)
-        left, right = self._expr(left_node), self._expr(right_node)
-        return lambda focus, env: _result(combine(_boolean(left(focus, env)), right, focus, env))
-
     def _OrExpression(self, node: dict[str, Any]) -> Expr:
         op = self._op(node)
+        left_node, right_node = self._kids(node)
+        left, right = self._expr(left_node), self._expr(right_node)
+        if op == "xor":
+            def either_not_both(focus: list[Any], env: Env) -> list[Any]:
+                a, b = _boolean(left(focus, env)), _boolean(right(focus, env))
+                return [] if a is None or b is None else [a != b]
 
-        def either(a: bool | None, right: Expr, focus: list[Any], env: Env) -> bool | None:
-            if op == "xor":
-                b = _boolean(right(focus, env))
-                return None if a is None or b is None else a != b
+            return either_not_both
+
+        def either(focus: list[Any], env: Env) -> list[Any]:
+            a = _boolean(left(focus, env))
             if a is True:
-                return True
+                return [True]  # the right operand is not needed
             b = _boolean(right(focus, env))
             if b is True:
-                return True
-            return False if a is False and b is False else None
+                return [True]
+            return [False] if a is False and b is False else []
 
-        return self._logic(node, either)
+        return either
 
     def _AndExpression(self, node: dict[str, Any]) -> Expr:
-        def both(a: bool | None, right: Expr, focus: list[Any], env: Env) -> bool | None:
+        left_node, right_node = self._kids(node)
+        left, right = self._expr(left_node), self._expr(right_node)
+
+        def both(focus: list[Any], env: Env) -> list[Any]:
+            a = _boolean(left(focus, env))
             if a is False:
-                return False
+                return [False]
             b = _boolean(right(focus, env))
             if b is False:
-                return False
-            return True if a is True and b is True else None
+                return [False]
+            return [True] if a is True and b is True else []
 
-        return self._logic(node, both)
+        return both
 
     def _ImpliesExpression(self, node: dict[str, Any]) -> Expr:
-        def implies(a: bool | None, right: Expr, focus: list[Any], env: Env) -> bool | None:
+        left_node, right_node = self._kids(node)
+        left, right = self._expr(left_node), self._expr(right_node)
+
+        def implies(focus: list[Any], env: Env) -> list[Any]:
+            a = _boolean(left(focus, env))
             if a is False:
-                return True
+                return [True]
             b = _boolean(right(focus, env))
             if b is True:
-                return True
+                return [True]
             if a is True:
-                return b
-            return None  # empty implies false-or-empty
+                return _result(b)
+            return []  # empty implies false-or-empty
 
-        return self._logic(node, implies)
+        return implies
 
     def _EqualityExpression(self, node: dict[str, Any]) -> Expr:
         op = self._op(node)
@@ -362,15 +529,21 @@ class Compiler:
             raise Unsupported(op)  # ~ and !~: equivalence
         left_node, right_node = self._kids(node)
         left, right = self._expr(left_node), self._expr(right_node)
+        differ = op == "!="
+        for other, constant in ((left, self._literal_value(right_node)), (right, self._literal_value(left_node))):
+            if constant is not None and (special := _equal_to_literal(other, constant, differ)) is not None:
+                return special
 
         def equal(focus: list[Any], env: Env) -> list[Any]:
             a, b = left(focus, env), right(focus, env)
             if not a or not b:
                 return []
             if len(a) != len(b):
-                return [op == "!="]
+                return [differ]
+            if len(a) == 1:
+                return [_same(a[0], b[0]) is not differ]
             same = all(_same(x, y) for x, y in zip(a, b, strict=True))
-            return [same if op == "=" else not same]
+            return [same is not differ]
 
         return equal
 
@@ -378,6 +551,23 @@ class Compiler:
         op = self._op(node)
         left_node, right_node = self._kids(node)
         left, right = self._expr(left_node), self._expr(right_node)
+        test = _COMPARE[op]
+        bound = self._literal_value(right_node)
+        if bound is not None and len(bound) == 1 and _number(bound[0]):
+            number = bound[0]
+
+            def compare_to_number(focus: list[Any], env: Env) -> list[Any]:
+                a = left(focus, env)
+                if not a:
+                    return []
+                if len(a) != 1:
+                    raise Fallback
+                x = a[0]
+                if not _number(x):
+                    raise Fallback  # a number compares with a number only
+                return [test(x, number)]
+
+            return compare_to_number
 
         def compare(focus: list[Any], env: Env) -> list[Any]:
             a, b = left(focus, env), right(focus, env)
@@ -387,7 +577,7 @@ class Compiler:
             if not (_number(x) and _number(y)) and not (isinstance(x, str) and isinstance(y, str)
                                                         and _is_plain(x) and _is_plain(y)):
                 raise Fallback
-            return [_COMPARE[op](x, y)]
+            return [test(x, y)]
 
         return compare
 
@@ -405,19 +595,9 @@ class Compiler:
             return concatenate
         if op not in ("+", "-"):
             raise Unsupported(op)
-
-        def add(focus: list[Any], env: Env) -> list[Any]:
-            a, b = left(focus, env), right(focus, env)
-            if not a or not b:
-                return []
-            x, y = _singleton(a), _singleton(b)
-            if _integer(x) and _integer(y):
-                return [x + y if op == "+" else x - y]
-            if op == "+" and isinstance(x, str) and isinstance(y, str):
-                return [x + y]
-            raise Fallback
-
-        return add
+        if left_node.get("type") == "AdditiveExpression" and self._op(left_node) in ("+", "-"):
+            return self._sum(node)
+        return self._arithmetic(node, left, right, operator.add if op == "+" else operator.sub, op == "+")
 
     def _MultiplicativeExpression(self, node: dict[str, Any]) -> Expr:
         op = self._op(node)
@@ -425,27 +605,93 @@ class Compiler:
             raise Unsupported(op)  # /: decimals
         left_node, right_node = self._kids(node)
         left, right = self._expr(left_node), self._expr(right_node)
+        return self._arithmetic(node, left, right, {"*": operator.mul, "div": _div, "mod": _mod}[op], False)
 
-        def multiply(focus: list[Any], env: Env) -> list[Any]:
+    def _sum(self, node: dict[str, Any]) -> Expr:
+        """``a + b - c + …`` (three terms or more) in one call: as the operators nested to the left,
+        each term evaluated, the result empty from the first empty term on. A term ``(x * n)``
+        with an integer literal ``n`` is multiplied here."""
+        terms: list[tuple[bool, Expr, int | None]] = []
+        while node.get("type") == "AdditiveExpression" and self._op(node) in ("+", "-"):
+            left_node, right_node = self._kids(node)
+            terms.append((self._op(node) == "-", *self._term_times(right_node)))
+            node = left_node
+        first, first_factor = self._term_times(node)
+        terms.reverse()
+        rest = tuple(terms)
+
+        def total(focus: list[Any], env: Env) -> list[Any]:
+            a = _times(first(focus, env), first_factor)
+            empty, several = not a, len(a) > 1
+            x = a[0] if a else None
+            for subtract, term, factor in rest:
+                b = term(focus, env)  # the following terms are evaluated after an empty one: their Fallback is kept
+                if not b:
+                    empty = True
+                    continue
+                if len(b) != 1:
+                    if factor is not None or not empty:
+                        raise Fallback
+                    continue
+                y = b[0]
+                if factor is not None:  # _times, inline
+                    if not (type(y) is int or _integer(y)):
+                        raise Fallback
+                    y = y * factor
+                if empty:
+                    continue
+                if several:
+                    raise Fallback
+                if (type(x) is int or _integer(x)) and (type(y) is int or _integer(y)):
+                    x = x - y if subtract else x + y
+                elif not subtract and isinstance(x, str) and isinstance(y, str):
+                    x = x + y
+                else:
+                    raise Fallback
+            return [] if empty else [x]
+
+        return total
+
+    def _term_times(self, node: dict[str, Any]) -> tuple[Expr, int | None]:
+        """A term of a sum: ``(x * n)`` with an integer literal ``n`` as x and n, others as such."""
+        inner = node
+        while inner.get("type") in ("TermExpression", "ParenthesizedTerm") and len(inner.get("children") or []) == 1:
+            inner = inner["children"][0]
+        if inner.get("type") == "MultiplicativeExpression" and self._op(inner) == "*":
+            left_node, right_node = self._kids(inner)
+            factor = self._literal_value(right_node)
+            if factor is not None and len(factor) == 1 and _integer(factor[0]):
+                return self._expr(left_node), factor[0]
+        return self._expr(node), None
+
+    def _arithmetic(self, node: dict[str, Any], left: Expr, right: Expr, apply: Callable[[int, int], int],
+                    strings: bool) -> Expr:
+        """An operator on two integers (``strings``: ``+``, which also joins two strings); ``div``
+        and ``mod`` by 0 are empty. An integer literal operand is taken as such."""
+        divides = apply in (_div, _mod)
+        left_node, right_node = self._kids(node)
+        for side, constant in (("right", self._literal_value(right_node)), ("left", self._literal_value(left_node))):
+            if constant is None or len(constant) != 1 or not _integer(constant[0]):
+                continue
+            n = constant[0]
+            if divides and (side == "left" or n == 0):
+                continue
+            return _by_literal(left, n, apply) if side == "right" else _literal_by(n, right, apply)
+
+        def arithmetic(focus: list[Any], env: Env) -> list[Any]:
             a, b = left(focus, env), right(focus, env)
             if not a or not b:
                 return []
             x, y = _singleton(a), _singleton(b)
-            if not (_integer(x) and _integer(y)):
-                raise Fallback
-            if op == "*":
-                return [x * y]
-            if y == 0:
-                return []
-            # truncated division and its remainder (the sign of the dividend), in exact integers:
-            # -7 div 2 = -3, -7 mod 2 = -1 (fhirpathpy's Python % gives 1)
-            if op == "div":
-                quotient = abs(x) // abs(y)
-                return [quotient if (x < 0) == (y < 0) else -quotient]
-            remainder = abs(x) % abs(y)
-            return [remainder if x >= 0 else -remainder]
+            if _integer(x) and _integer(y):
+                if divides and y == 0:
+                    return []
+                return [apply(x, y)]
+            if strings and isinstance(x, str) and isinstance(y, str):
+                return [x + y]
+            raise Fallback
 
-        return multiply
+        return arithmetic
 
     def _UnionExpression(self, node: dict[str, Any]) -> Expr:
         left_node, right_node = self._kids(node)
@@ -489,6 +735,111 @@ class Compiler:
             return [any(_equal(x, y) for y in coll)]
 
         return member
+
+
+def _by_literal(left: Expr, n: int, apply: Callable[[int, int], int]) -> Expr:
+    """``x op n`` for an integer literal n (not 0 for div and mod)."""
+    def by_literal(focus: list[Any], env: Env) -> list[Any]:
+        a = left(focus, env)
+        if not a:
+            return []
+        if len(a) != 1:
+            raise Fallback
+        x = a[0]
+        if type(x) is int or _integer(x):
+            return [apply(x, n)]
+        raise Fallback
+
+    return by_literal
+
+
+def _literal_by(n: int, right: Expr, apply: Callable[[int, int], int]) -> Expr:
+    """``n op y`` for an integer literal n (``+``, ``-``, ``*``)."""
+    def literal_by(focus: list[Any], env: Env) -> list[Any]:
+        b = right(focus, env)
+        if not b:
+            return []
+        if len(b) != 1:
+            raise Fallback
+        y = b[0]
+        if type(y) is int or _integer(y):
+            return [apply(n, y)]
+        raise Fallback
+
+    return literal_by
+
+
+def _times(items: list[Any], factor: int | None) -> list[Any]:
+    """``items * factor`` for an integer literal factor (None: the items as such)."""
+    if factor is None or not items:
+        return items
+    if len(items) != 1:
+        raise Fallback
+    x = items[0]
+    if type(x) is int or _integer(x):
+        return [x * factor]
+    raise Fallback
+
+
+def _div(x: int, y: int) -> int:
+    """Truncated division in exact integers: -7 div 2 = -3 (y is not 0)."""
+    quotient = abs(x) // abs(y)
+    return quotient if (x < 0) == (y < 0) else -quotient
+
+
+def _mod(x: int, y: int) -> int:
+    """The remainder of the truncated division, with the sign of the dividend: -7 mod 2 = -1
+    (fhirpathpy's Python % gives 1; y is not 0)."""
+    remainder = abs(x) % abs(y)
+    return remainder if x >= 0 else -remainder
+
+
+def _equal_to_literal(other: Expr, constant: list[Any], differ: bool) -> Expr | None:
+    """``x = 'literal'`` (or ``!=``, or with the literal first) where the literal is a plain
+    string, a boolean or a number: what :func:`_same` does with it, without the general case.
+    None for other literals (``{}``, a string that looks like a date)."""
+    if len(constant) != 1 or not _is_plain(constant[0]):
+        return None
+    value = constant[0]
+    if isinstance(value, str):
+        def equal_string(focus: list[Any], env: Env) -> list[Any]:
+            a = other(focus, env)
+            if not a:
+                return []
+            if len(a) != 1:
+                return [differ]
+            x = a[0]
+            if not isinstance(x, str) or _TEMPORAL.match(x) is not None:
+                raise Fallback  # a string compares with a string only; a date follows calendar rules
+            return [(x == value) is not differ]
+
+        return equal_string
+    if isinstance(value, bool):
+        def equal_boolean(focus: list[Any], env: Env) -> list[Any]:
+            a = other(focus, env)
+            if not a:
+                return []
+            if len(a) != 1:
+                return [differ]
+            x = a[0]
+            if not isinstance(x, bool):
+                raise Fallback
+            return [(x is value) is not differ]
+
+        return equal_boolean
+
+    def equal_number(focus: list[Any], env: Env) -> list[Any]:
+        a = other(focus, env)
+        if not a:
+            return []
+        if len(a) != 1:
+            return [differ]
+        x = a[0]
+        if not _number(x):
+            raise Fallback
+        return [(x == value) is not differ]
+
+    return equal_number
 
 
 def _integer(value: Any) -> bool:
@@ -558,7 +909,7 @@ def _is_type(item: Any, name: str) -> bool:
 
 
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "<": lambda x, y: x < y, ">": lambda x, y: x > y, "<=": lambda x, y: x <= y, ">=": lambda x, y: x >= y}
+    "<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge}
 
 _ESCAPES = {"'": "'", '"': '"', "`": "`", "\\": "\\", "/": "/", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 
@@ -591,8 +942,9 @@ def _unescape(text: str) -> str:
 # ---------------------------------------------------------------------------- functions
 
 
-def _fn0(body: Callable[[list[Any]], list[Any]]) -> Callable[[Compiler, list[dict[str, Any]]], Expr]:
-    return lambda compiler, params: lambda focus, env: body(focus)
+def _fn0(body: Expr) -> Callable[[Compiler, list[dict[str, Any]]], Expr]:
+    """A function without parameters: its body is the step."""
+    return lambda compiler, params: body
 
 
 def _criteria(combine: Callable[[list[Any], Expr, Env], list[Any]]
@@ -605,11 +957,37 @@ def _criteria(combine: Callable[[list[Any], Expr, Env], list[Any]]
 
 
 def _where(focus: list[Any], inner: Expr, env: Env) -> list[Any]:
-    return [x for x in focus if _boolean(inner([x], env)) is True]
+    out: list[Any] = []
+    for x in focus:
+        found = inner([x], env)
+        if found:  # _boolean(found) is True, inline
+            if len(found) != 1:
+                raise Fallback
+            value = found[0]
+            if value is True:
+                out.append(x)
+            elif value is not False:
+                raise Fallback
+    return out
+
+
+def _exists_where(focus: list[Any], inner: Expr, env: Env) -> list[Any]:
+    return [bool(_where(focus, inner, env))]  # every item's criterion, as where(): a Fallback on any is kept
 
 
 def _all(focus: list[Any], inner: Expr, env: Env) -> list[Any]:
-    return [all(_boolean(inner([x], env)) is True for x in focus)]
+    for x in focus:  # up to the first item whose criterion is not true
+        found = inner([x], env)
+        if len(found) != 1:
+            if found:
+                raise Fallback
+            return [False]
+        value = found[0]
+        if value is not True:
+            if value is False:
+                return [False]
+            raise Fallback
+    return [True]
 
 
 def _select(focus: list[Any], inner: Expr, env: Env) -> list[Any]:
@@ -619,16 +997,40 @@ def _select(focus: list[Any], inner: Expr, env: Env) -> list[Any]:
     return out
 
 
-def _not(focus: list[Any]) -> list[Any]:
+def _not(focus: list[Any], env: Env) -> list[Any]:
     value = _boolean(focus)
     return [] if value is None else [not value]
 
 
-def _has_value(focus: list[Any]) -> list[Any]:
+def _has_value(focus: list[Any], env: Env) -> list[Any]:
     return [len(focus) == 1 and focus[0] is not None and not isinstance(focus[0], dict | list)]
 
 
-def _distinct(focus: list[Any]) -> list[Any]:
+def _empty(focus: list[Any], env: Env) -> list[Any]:
+    return [not focus]
+
+
+def _exists(focus: list[Any], env: Env) -> list[Any]:
+    return [bool(focus)]
+
+
+def _count(focus: list[Any], env: Env) -> list[Any]:
+    return [len(focus)]
+
+
+def _first(focus: list[Any], env: Env) -> list[Any]:
+    return focus[:1]
+
+
+def _last(focus: list[Any], env: Env) -> list[Any]:
+    return focus[-1:]
+
+
+def _tail(focus: list[Any], env: Env) -> list[Any]:
+    return focus[1:]
+
+
+def _distinct(focus: list[Any], env: Env) -> list[Any]:
     if not all(_is_plain(x) and not isinstance(x, bool) for x in focus):
         raise Fallback
     return [len(set(focus)) == len(focus)]
@@ -711,6 +1113,21 @@ def _focus_free(node: dict[str, Any]) -> bool:
 def _string_test(test: Callable[[str, str], bool]) -> Callable[[Compiler, list[dict[str, Any]]], Expr]:
     def make(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
         argument = _argument(compiler, params[0])
+        literal = compiler._literal_value(params[0])
+        if literal is not None and len(literal) == 1 and isinstance(literal[0], str):
+            y = literal[0]
+
+            def with_literal(focus: list[Any], env: Env) -> list[Any]:
+                if not focus:
+                    return []
+                if len(focus) != 1:
+                    raise Fallback
+                x = focus[0]
+                if not isinstance(x, str):
+                    raise Fallback
+                return [test(x, y)]
+
+            return with_literal
 
         def run(focus: list[Any], env: Env) -> list[Any]:
             arg = argument(focus, env)
@@ -726,7 +1143,7 @@ def _string_test(test: Callable[[str, str], bool]) -> Callable[[Compiler, list[d
     return make
 
 
-def _length(focus: list[Any]) -> list[Any]:
+def _length(focus: list[Any], env: Env) -> list[Any]:
     if not focus:
         return []
     x = _singleton(focus)
@@ -741,9 +1158,10 @@ def _trace(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
 
 def _resolve(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
     def run(focus: list[Any], env: Env) -> list[Any]:
-        if env.resolve is None:
+        resolve = env.resolve
+        if resolve is None:
             raise Fallback
-        return env.resolve(focus)
+        return resolve(focus) if focus else []
 
     return run
 
@@ -780,6 +1198,9 @@ def _literal_string(node: dict[str, Any]) -> str:
 def _substring(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
     start = _argument(compiler, params[0])
     length = _argument(compiler, params[1]) if len(params) > 1 else None
+    literals = [compiler._literal_value(p) for p in params]
+    if all(v is not None and len(v) == 1 and _integer(v[0]) for v in literals):
+        return _substring_at(*(v[0] for v in literals if v is not None))
 
     def run(focus: list[Any], env: Env) -> list[Any]:
         if not focus:
@@ -807,19 +1228,54 @@ def _substring(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
     return run
 
 
+def _substring_at(i: int, count: int | None = None) -> Expr:
+    """``substring(i)`` and ``substring(i, count)`` with integer literals."""
+    def run(focus: list[Any], env: Env) -> list[Any]:
+        if not focus:
+            return []
+        if len(focus) != 1:
+            raise Fallback
+        x = focus[0]
+        if not isinstance(x, str):
+            raise Fallback
+        if i < 0 or i >= len(x):
+            return []
+        return [x[i:] if count is None else x[i:i + count]]
+
+    return run
+
+
+def _substring_to_integer(i: int, count: int) -> Expr:
+    """``substring(i, count).toInteger()`` with integer literals, in one step."""
+    def run(focus: list[Any], env: Env) -> list[Any]:
+        if not focus:
+            return []
+        if len(focus) != 1:
+            raise Fallback
+        x = focus[0]
+        if not isinstance(x, str):
+            raise Fallback
+        if i < 0 or i >= len(x):
+            return []
+        part = x[i:i + count]
+        return [int(part)] if _INTEGER_TEXT.match(part) else []
+
+    return run
+
+
 _INTEGER_TEXT = re.compile(r"^[+-]?\d+$")
 
 
-def _to_integer(focus: list[Any]) -> list[Any]:
+def _to_integer(focus: list[Any], env: Env) -> list[Any]:
     if len(focus) != 1:
         return []
     x = focus[0]
+    if isinstance(x, str):
+        return [int(x)] if _INTEGER_TEXT.match(x) else []
     if isinstance(x, bool):
         return [int(x)]
     if _integer(x):
         return [x]
-    if isinstance(x, str):
-        return [int(x)] if _INTEGER_TEXT.match(x) else []
     raise Fallback
 
 
@@ -838,12 +1294,33 @@ def _iif(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
 
 def _of_type(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
     name = _type_name(params[0])
-    return lambda focus, env: [x for x in focus if _is_type(x, name)]
+
+    def of_type(focus: list[Any], env: Env) -> list[Any]:
+        out: list[Any] = []
+        for x in focus:  # _is_type, inline
+            if not isinstance(x, dict):
+                raise Fallback
+            if x.get("resourceType") == name:
+                out.append(x)
+        return out
+
+    return of_type
 
 
 def _is(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
     name = _type_name(params[0])
-    return lambda focus, env: [_is_type(_singleton(focus), name)] if focus else []
+
+    def is_type(focus: list[Any], env: Env) -> list[Any]:
+        if not focus:
+            return []
+        if len(focus) != 1:
+            raise Fallback
+        x = focus[0]
+        if not isinstance(x, dict):
+            raise Fallback
+        return [x.get("resourceType") == name]
+
+    return is_type
 
 
 def _extension(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
@@ -885,15 +1362,15 @@ def _asks_validator(answer: str) -> Callable[[Compiler, list[dict[str, Any]]], E
 
 
 _FUNCTIONS: dict[tuple[str, int], Callable[[Compiler, list[dict[str, Any]]], Expr]] = {
-    ("empty", 0): _fn0(lambda f: [not f]),
-    ("exists", 0): _fn0(lambda f: [bool(f)]),
-    ("exists", 1): _criteria(lambda f, inner, env: [bool(_where(f, inner, env))]),
-    ("count", 0): _fn0(lambda f: [len(f)]),
+    ("empty", 0): _fn0(_empty),
+    ("exists", 0): _fn0(_exists),
+    ("exists", 1): _criteria(_exists_where),
+    ("count", 0): _fn0(_count),
     ("not", 0): _fn0(_not),
     ("hasValue", 0): _fn0(_has_value),
-    ("first", 0): _fn0(lambda f: f[:1]),
-    ("last", 0): _fn0(lambda f: f[-1:]),
-    ("tail", 0): _fn0(lambda f: f[1:]),
+    ("first", 0): _fn0(_first),
+    ("last", 0): _fn0(_last),
+    ("tail", 0): _fn0(_tail),
     ("isDistinct", 0): _fn0(_distinct),
     ("where", 1): _criteria(_where),
     ("all", 1): _criteria(_all),
