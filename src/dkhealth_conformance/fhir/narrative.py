@@ -51,6 +51,10 @@ ELEMENT_ATTRIBUTES["colgroup"] = ELEMENT_ATTRIBUTES["col"]
 for _block in ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "caption"):
     ELEMENT_ATTRIBUTES[_block] = frozenset({"align"})
 _URL_ATTRIBUTES = frozenset({"href", "src", "longdesc", "usemap", "cite"})
+#: per allowed element (by its namespaced tag), its local name and the attributes allowed on it
+_ALLOWED = {f"{{{XHTML_NS}}}{name}": (name, COMMON_ATTRIBUTES | ELEMENT_ATTRIBUTES.get(name, frozenset()))
+            for name in ELEMENTS}
+_IMG = f"{{{XHTML_NS}}}img"
 
 
 _PARSER: list[etree.XMLParser] = []  # one hardened parser, made on first use (lxml parsers are reusable)
@@ -69,20 +73,24 @@ def check_div(text: str) -> tuple[list[str], bool]:
     problems: list[str] = []
     if root.tag != f"{{{XHTML_NS}}}div":
         problems.append("the narrative must be one <div> in the XHTML namespace")
+    has_image = False
     for el in root.iter():
-        if not isinstance(el.tag, str):
-            if isinstance(el, etree._ProcessingInstruction):
-                problems.append("processing instructions are not allowed in the narrative")
+        tag = el.tag
+        known = _ALLOWED.get(tag) if isinstance(tag, str) else None
+        if known is None:
+            if not isinstance(tag, str):
+                if isinstance(el, etree._ProcessingInstruction):
+                    problems.append("processing instructions are not allowed in the narrative")
+                continue
+            ns, _, name = tag[1:].partition("}") if tag.startswith("{") else ("", "", tag)
+            if ns != XHTML_NS:
+                problems.append(f"<{name}> is not in the XHTML namespace")
+            else:
+                problems.append(f"<{name}> is not allowed in the narrative")
             continue
-        ns, _, name = el.tag[1:].partition("}") if el.tag.startswith("{") else ("", "", el.tag)
-        if ns != XHTML_NS:
-            problems.append(f"<{name}> is not in the XHTML namespace")
-            continue
-        if name not in ELEMENTS:
-            problems.append(f"<{name}> is not allowed in the narrative")
-            continue
-        allowed = COMMON_ATTRIBUTES | ELEMENT_ATTRIBUTES.get(name, frozenset())
-        for raw_attr, raw_value in el.attrib.items():
+        name, allowed = known
+        has_image = has_image or tag == _IMG
+        for raw_attr, raw_value in el.items():
             attr, value = str(raw_attr), str(raw_value)
             a_ns, _, a_name = attr[1:].partition("}") if attr.startswith("{") else ("", "", attr)
             if a_ns == XML_NS and a_name in ("lang", "space"):
@@ -92,6 +100,5 @@ def check_div(text: str) -> tuple[list[str], bool]:
             elif a_name in _URL_ATTRIBUTES and value.strip().lower().replace(" ", "").startswith(
                     ("javascript:", "vbscript:")):
                 problems.append(f"a script URL in {a_name!r} of <{name}>")
-    has_content = bool("".join(str(t) for t in root.itertext()).strip()) or any(
-        el.tag == f"{{{XHTML_NS}}}img" for el in root.iter() if isinstance(el.tag, str))
+    has_content = has_image or any(not text.isspace() for text in root.itertext() if text)
     return problems, has_content

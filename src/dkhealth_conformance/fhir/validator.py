@@ -67,23 +67,32 @@ _FORMATS: dict[str, tuple[re.Pattern[str], Rule]] = {
 _DATE_PARTS = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 
 
-def _well_formed_string(pattern: re.Pattern[str] | None, dates: bool = False) -> Any:
+def _well_formed_string(pattern: re.Pattern[str], *, control_free: bool, dates: bool = False) -> Any:
     """The test that a string primitive is plainly well formed: a non-empty string of at most 1 MB
-    without control characters that matches the type's format (for dates: a day no type of month
-    lacks). True means :meth:`FhirValidator._primitive` has nothing to report; False only that it
-    must look."""
-    control, limit = _CONTROL.search, _MAX_STRING
+    without control characters that matches ``pattern`` (the type's format, or one that also
+    leaves out control characters: ``control_free``); for dates, a day no month lacks. True means
+    :meth:`FhirValidator._primitive` has nothing to report; False only that it must look."""
+    control, limit, match = _CONTROL.search, _MAX_STRING, pattern.fullmatch
 
     def check(value: Any) -> bool:
-        if type(value) is not str or not value or len(value) > limit or control(value):
+        if type(value) is not str or not value or len(value) > limit or match(value) is None:
             return False
-        if pattern is None:
-            return True
-        if pattern.fullmatch(value) is None:
+        if not control_free and control(value):
             return False
         return not dates or len(value) < 10 or value[8:10] <= "28"
     return check
 
+
+#: formats that also leave out control characters (and white space where the type's does)
+_NO_CONTROL = r"[^\x00-\x08\x0b\x0c\x0e-\x1f]+"
+_NO_SPACE = r"[^\x00-\x20]+"  # \S in ASCII mode, less the control characters
+_PLAIN_FORMATS = {
+    "string": _rx(_NO_CONTROL), "markdown": _rx(_NO_CONTROL),
+    "uri": _rx(_NO_SPACE), "url": _rx(_NO_SPACE), "canonical": _rx(_NO_SPACE),
+    "code": _rx(rf"{_NO_SPACE}( {_NO_SPACE})*"),
+}
+#: formats that admit no control character
+_CONTROL_FREE_FORMATS = frozenset({"date", "dateTime", "instant", "time", "id", "oid", "uuid"})
 
 #: per primitive type, the test that a value is plainly well formed (see _well_formed_string); types
 #: not here (decimal) are always looked at in full
@@ -92,9 +101,10 @@ _WELL_FORMED: dict[str, Any] = {
     "integer": lambda value: type(value) is int and _INT32[0] <= value <= _INT32[1],
     "positiveInt": lambda value: type(value) is int and 1 <= value <= _INT32[1],
     "unsignedInt": lambda value: type(value) is int and 0 <= value <= _INT32[1],
-    **{code: _well_formed_string(pattern, dates=code in ("date", "dateTime", "instant"))
+    **{code: _well_formed_string(pattern, control_free=code in _CONTROL_FREE_FORMATS,
+                                 dates=code in ("date", "dateTime", "instant"))
        for code, (pattern, _) in _FORMATS.items()},
-    **{code: _well_formed_string(None) for code in ("string", "markdown")},
+    **{code: _well_formed_string(pattern, control_free=True) for code, pattern in _PLAIN_FORMATS.items()},
 }
 
 
@@ -135,11 +145,14 @@ class Node:
     order: int = 0
     #: the children whose minimum (or a slice's minimum) must be checked
     cardinalities: list[Node] = field(default_factory=list)
-    #: JSON name -> (child, type code, primitive, test of a plainly well-formed value or None), made
-    #: by the validator on first use
-    dispatch: dict[str, tuple[Node, str | None, bool, Any]] | None = None
+    #: JSON name -> (child, type code, primitive, test of a plainly well-formed value or None,
+    #: counted, single), made by the validator on first use (FhirValidator._dispatch)
+    dispatch: dict[str, tuple[Node, str | None, bool, Any, bool, bool]] | None = None
     #: per type code, what the walk of a (non-primitive) value works out from the definitions
     plans: dict[str, Any] = field(default_factory=dict)
+    #: the FHIRPath invariants, compiled on first use: (key, severity, human, invariant, whether the
+    #: expression reads ``value``)
+    checks: list[tuple[str, str, str, Invariant, bool]] | None = None
     #: the children whose maximum must be checked (a repeating, prohibited or choice element)
     capped: list[Node] = field(default_factory=list)
     #: below this count the minimum of the element or of one of its slices is not met
@@ -602,14 +615,20 @@ class FhirValidator:
         for key, value in obj.items():
             entry = dispatch.get(key)
             if entry is not None and value is not None and "_" + key not in obj:
-                child, code, primitive, plain = entry
-                if plain is not None and plain(value):
-                    counts[child] = counts.get(child, 0) + 1  # a well-formed value: nothing more to check
+                child, code, primitive, plain, counted, single = entry
+                if plain is not None and plain(value):  # a well-formed value: nothing more to check
+                    if counted:
+                        counts[child] = counts.get(child, 0) + 1
                     continue
-                if not child.repeats and not child.slices and type(value) is not list:  # one value, as such
-                    counts[child] = counts.get(child, 0) + 1
+                if single and type(value) is not list:  # one value, as such
+                    if counted:
+                        counts[child] = counts.get(child, 0) + 1
                     self._item(out, value, None, child, code, tree, f"{path}.{key}", primitive)
                     continue
+                if counted:
+                    counts[child] = counts.get(child, 0) + _count(value, None)
+                self._element(out, value, None, child, code, tree, f"{path}.{key}")
+                continue
             if key.startswith("_") and not primitive_meta:
                 if not (resource and key == "_resourceType"):
                     self._primitive_meta(out, obj, key, value, node, tree, path, counts)
@@ -649,11 +668,13 @@ class FhirValidator:
             problems.sort(key=lambda p: p[0])  # in the order of the definition
             out.extend(issue for _, issue in problems)
 
-    def _dispatch(self, node: Node) -> dict[str, tuple[Node, str | None, bool, Any]]:
-        """Per JSON name of a child of ``node``: (child, type code, primitive, test). The test is set
-        for a primitive whose single value needs no check beyond being well formed (no repetition,
-        slices, fixed value, pattern, checked binding or invariant)."""
-        found: dict[str, tuple[Node, str | None, bool, Any]] = {}
+    def _dispatch(self, node: Node) -> dict[str, tuple[Node, str | None, bool, Any, bool, bool]]:
+        """Per JSON name of a child of ``node``: (child, type code, primitive, test, counted, single).
+        The test is set for a primitive whose single value needs no check beyond being well formed
+        (no repetition, slices, fixed value, pattern, checked binding or invariant); counted: the
+        child has a cardinality to check; single: one value, neither repeating nor sliced."""
+        found: dict[str, tuple[Node, str | None, bool, Any, bool, bool]] = {}
+        counted = {id(c) for c in (*node.cardinalities, *node.capped)}
         for key, (child, code) in node.by_name.items():
             primitive = code is not None and self._is_primitive(code)
             test = _WELL_FORMED.get(code) if primitive and code is not None else None
@@ -661,7 +682,7 @@ class FhirValidator:
                     child.constraints or (child.binding is not None and code == "code"
                                           and child.binding[0] in ("required", "extensible")):
                 test = None
-            found[key] = (child, code, primitive, test)
+            found[key] = (child, code, primitive, test, id(child) in counted, not child.repeats and not child.slices)
         return found
 
     def _primitive_meta(self, out: list[Issue], obj: dict[str, Any], key: str, meta: Any, node: Node,
@@ -1058,23 +1079,23 @@ class FhirValidator:
                 out.append(R.INVARIANT.issue(f"{key}: {human}", path, severity=level, key=key))
         if not node.constraints:
             return
-        from fhirpathpy.engine.nodes import ResourceNode
-
+        checks = node.checks
+        if checks is None:
+            checks = node.checks = [(key, severity, human, invariant, bool(_VALUE_PATH.search(expression)))
+                                    for key, severity, human, expression in node.constraints
+                                    if (invariant := self._fhirpath_fn(expression)) is not None]
         context = {"resource": resource, "rootResource": root}
         env = Env(context, self._resolve_json, self._conforms_json, self._member_of, _html_ok)
         as_such = primitive or (isinstance(value, dict) and value.get("resourceType") == type_path)
-        for key, severity, human, expression in node.constraints:
+        for key, severity, human, invariant, value_path in checks:
             if key == "dom-6" and contained:
                 continue  # the narrative of the container covers its contained resources
-            invariant = self._fhirpath_fn(expression)
-            if invariant is None:
-                continue
-            if primitive and _VALUE_PATH.search(expression):
+            if primitive and value_path:
                 here: Any = {"value": value}  # `value` of a primitive is its value (as for the Java engine)
                 make_node: Any = lambda here=here: here  # noqa: E731
             else:
                 here = value  # a resource as such: an expression may start with its type (Bundle.entry...)
-                make_node = (lambda: value) if as_such else (lambda: ResourceNode.create_node(value, type_path))
+                make_node = (lambda: value) if as_such else (lambda: _fhirpath_node(value, type_path))
             try:
                 result = invariant.evaluate(here, make_node, context, env)
             except Exception:
@@ -1480,6 +1501,13 @@ def _html_ok(div: Any) -> bool:
         raise Fallback
     problems, _ = check_div(div)
     return not problems
+
+
+def _fhirpath_node(value: Any, type_path: str) -> Any:
+    """fhirpathpy's node of a JSON value of a type (for the expressions fhirpathpy evaluates)."""
+    from fhirpathpy.engine.nodes import ResourceNode
+
+    return ResourceNode.create_node(value, type_path)
 
 
 def _has_value(inputs: list[Any]) -> list[bool]:
