@@ -27,7 +27,7 @@ from .standards import (
     MessageKind,
     kind_of_event,
 )
-from .types import DateTimeWalker
+from .types import DESCEND, ENTRIES, ENTRY_RESOURCE, RESOURCE, TIME, DateTimeWalker, Node
 
 _MH_REF = re.compile(r"(?:^|/)MessageHeader/([A-Za-z0-9\-.]{1,64})$")
 _TZ = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
@@ -101,6 +101,7 @@ def _list(value: Any) -> list[Any]:
 def check_message(bundle: dict[str, Any], kind: MessageKind, walker: DateTimeWalker | None = None) -> list[Issue]:
     """Every message-rule issue of ``bundle`` checked as ``kind``."""
     msg = Message(bundle)
+    found = _scan(msg, walker)
     issues: list[Issue] = []
     issues += _bundle(msg, kind)
     if msg.header is not None:
@@ -112,20 +113,139 @@ def check_message(bundle: dict[str, Any], kind: MessageKind, walker: DateTimeWal
             issues += _acknowledgement(msg)
         if kind is CARECOMMUNICATION:
             issues += _profile_claims(msg)
-    issues += _references(msg)
-    issues += _narratives(msg)
+    issues += _references(msg, found)
+    issues += _narratives(msg, found)
     if walker is not None:
         issues += [R.TIMEZONE_MISSING.issue(f"{value!r} has no {what}; MedCom messages give every dateTime and "
                                             "instant with a time and a time zone (Z or +hh:mm)", path)
-                   for path, value, what in _timezones(walker, bundle)]
+                   for path, value, what in _timezones(found.times)]
     return issues
 
 
-def _timezones(walker: DateTimeWalker, bundle: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
-    for path, value in walker.values(bundle):
+def _timezones(times: list[tuple[str, str]]) -> Iterator[tuple[str, str, str]]:
+    for path, value in times:
         if not _TZ.match(value):
             what = "time" if "T" not in value else "time zone"
             yield path, value, what
+
+
+# ------------------------------------------------------------------------------------- walk
+
+
+class _Found:
+    """What one walk of a message collects: for each entry (in order) its resource and the
+    References in it (path, Reference), the base64 ``data`` of every Attachment (and Signature,
+    Binary) of the entries, and with a walker the dateTime and instant values of the Bundle
+    (path, value), in the order of the walk."""
+
+    __slots__ = ("attachments", "entries", "times", "walker")
+
+    def __init__(self, walker: DateTimeWalker | None) -> None:
+        self.walker = walker
+        self.entries: list[tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]] = []
+        self.attachments: list[str] = []
+        self.times: list[tuple[str, str]] = []
+
+
+def _scan(msg: Message, walker: DateTimeWalker | None) -> _Found:
+    """One walk of the Bundle for the rules that look everywhere: references (not into contained
+    resources, narrative or primitive extensions ``_x``), attachment data (not into narrative) and,
+    guided by the walker's nodes, dateTime and instant values (the whole Bundle)."""
+    found = _Found(walker)
+    bundle = msg.bundle
+    root: Node | None = None
+    if walker is not None:
+        rtype = bundle.get("resourceType")
+        root = walker.message_node() if rtype == "Bundle" else walker.node(rtype) if isinstance(rtype, str) \
+            else None
+    if root is not None and root.get("entry", (None,))[0] == ENTRIES and isinstance(bundle.get("entry"), list):
+        _walk(bundle, root, "Bundle" if bundle.get("resourceType") == "Bundle" else str(bundle["resourceType"]),
+              None, None, found)
+        return found
+    # not a Bundle of the usual shape (or no walker): the entries on their own
+    if root is not None:
+        _walk(bundle, root, str(bundle["resourceType"]), None, None, found)
+    for index, res in msg.entries:
+        refs: list[tuple[str, dict[str, Any]]] = []
+        found.entries.append((res, refs))
+        _walk(res, None, _e(index), refs, found.attachments, found)
+    return found
+
+
+_NOT_FOR_REFERENCES = frozenset({"contained", "text"})
+
+
+def _walk(obj: dict[str, Any], node: Node | None, path: str, refs: list[tuple[str, dict[str, Any]]] | None,
+          attachments: list[str] | None, found: _Found) -> None:
+    """Walk ``obj``: references go to ``refs`` and attachment data to ``attachments`` (None where
+    they are not looked for), dateTime and instant values (where ``node`` says) to ``found.times``.
+    The child of a key is walked when it can hold any of them: never below a key ``text`` for
+    attachments, never below ``contained``, ``text`` or ``_x`` for references."""
+    if refs is not None and isinstance(obj.get("reference"), str):
+        refs.append((path, obj))
+    if attachments is not None:
+        data = obj.get("data")
+        if isinstance(data, str) and len(data) >= 16:
+            attachments.append(data)
+    for key, value in obj.items():
+        if isinstance(value, dict):
+            spec = node.get(key) if node is not None else None
+            inner_refs = None if refs is None or key in _NOT_FOR_REFERENCES or key.startswith("_") else refs
+            inner_attachments = None if key == "text" else attachments
+            inner: Node | None = None
+            if spec is not None:
+                code = spec[0]
+                if code == DESCEND:
+                    inner = spec[1]
+                elif code == ENTRIES:
+                    inner = spec[1][1]  # not a list of entries: no entries of the message
+                elif code != TIME:
+                    rtype = value.get("resourceType")
+                    inner = found.walker.node(rtype) if isinstance(rtype, str) else None  # type: ignore[union-attr]
+                    if code == ENTRY_RESOURCE:
+                        inner_refs, inner_attachments = [], found.attachments
+                        found.entries.append((value, inner_refs))
+            if inner is not None or inner_refs is not None or inner_attachments is not None:
+                _walk(value, inner, f"{path}.{key}", inner_refs, inner_attachments, found)
+        elif isinstance(value, list):
+            spec = node.get(key) if node is not None else None
+            inner_refs = None if refs is None or key in _NOT_FOR_REFERENCES or key.startswith("_") else refs
+            inner_attachments = None if key == "text" else attachments
+            code = -1
+            inner = None
+            if spec is not None:
+                code = spec[0]
+                if code == DESCEND:
+                    inner = spec[1]
+                elif code == ENTRIES:
+                    code, inner = DESCEND, spec[1][0]
+            elif inner_refs is None and inner_attachments is None:
+                continue
+            for i, item in enumerate(value):
+                if isinstance(item, dict):
+                    if code == RESOURCE or code == ENTRY_RESOURCE:  # (a list is no entry resource)
+                        rtype = item.get("resourceType")
+                        inner = found.walker.node(rtype) if isinstance(rtype, str) else None  # type: ignore[union-attr]
+                    if inner is not None or inner_refs is not None or inner_attachments is not None:
+                        _walk(item, inner, f"{path}.{key}[{i}]", inner_refs, inner_attachments, found)
+                elif code == TIME:
+                    if isinstance(item, str):
+                        found.times.append((f"{path}.{key}[{i}]", item))
+                elif inner_attachments is not None and isinstance(item, list):
+                    _attachment_lists(item, inner_attachments, found)
+        elif node is not None:
+            spec = node.get(key)
+            if spec is not None and spec[0] == TIME and isinstance(value, str):
+                found.times.append((f"{path}.{key}", value))
+
+
+def _attachment_lists(items: list[Any], attachments: list[str], found: _Found) -> None:
+    """Attachment data in a list inside a list (no references or times are looked for there)."""
+    for item in items:
+        if isinstance(item, dict):
+            _walk(item, None, "", None, attachments, found)
+        elif isinstance(item, list):
+            _attachment_lists(item, attachments, found)
 
 
 # ----------------------------------------------------------------------------------- bundle
@@ -306,9 +426,13 @@ _DATA_URL = re.compile(r"""(?:src|href|longdesc)\s*=\s*["']\s*data:""", re.I)
 _BASE64_PROBE = 40
 
 
+_SPACE = re.compile(r"\s")
+_TAG = re.compile(r"<[^>]*>")
+
+
 def _visible(div: str) -> str:
     """The text of a narrative div: tags removed, entities resolved."""
-    return html.unescape(re.sub(r"<[^>]*>", " ", div))
+    return html.unescape(_TAG.sub(" ", div))
 
 
 def _contains(haystack: str, needle: str) -> bool:
@@ -375,54 +499,50 @@ def _header_narrative(msg: Message, header: dict[str, Any], div: str, where: str
                                              + " (SHALL:in-narrative)", where)]
 
 
-def _attachment_data(value: Any) -> Iterator[str]:
-    """The base64 ``data`` of every Attachment (and Signature, Binary) in a resource."""
-    if isinstance(value, dict):
-        data = value.get("data")
-        if isinstance(data, str) and len(data) >= 16:
-            yield re.sub(r"\s", "", data)
-        for key, child in value.items():
-            if key != "text" and isinstance(child, (dict, list)):
-                yield from _attachment_data(child)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _attachment_data(item)
+def _probe(data: str) -> str:
+    """The start of attachment data that shows it was copied: its first characters but white space
+    (found without removing the white space of all of it)."""
+    size = 2 * _BASE64_PROBE
+    while True:
+        compact = _SPACE.sub("", data[:size])
+        if len(compact) >= _BASE64_PROBE or size >= len(data):
+            return compact[:_BASE64_PROBE]
+        size *= 4
 
 
-def _narratives(msg: Message) -> list[Issue]:
+def _narratives(msg: Message, found: _Found) -> list[Issue]:
     """Narrative of every resource but the MessageHeader (which :func:`_header` checks): present,
     generated, naming the resource id, and without base64 attachment content; for every resource,
     the MessageHeader included, no attachment copied into the narrative."""
     out: list[Issue] = []
-    attachments = [data[:_BASE64_PROBE] for _, res in msg.entries for data in _attachment_data(res)]
+    attachments = [_probe(data) for data in found.attachments]
     for index, res in msg.entries:
         rtype = res.get("resourceType")
         if not isinstance(rtype, str) or rtype in _NO_NARRATIVE:
             continue
-        base = _e(index)
         text = res.get("text")
         div = text.get("div") if isinstance(text, dict) else None
         status = text.get("status") if isinstance(text, dict) else None
         if isinstance(div, str):
-            compact = re.sub(r"\s", "", div)
             if _DATA_URL.search(div):
                 out.append(R.NARRATIVE_ATTACHMENT.issue(f"the {rtype} narrative embeds content as a data: URL",
-                                                        f"{base}.text.div"))
-            elif any(probe in compact for probe in attachments):
+                                                        f"{_e(index)}.text.div"))
+            elif attachments and any(probe in _SPACE.sub("", div) for probe in attachments):
                 out.append(R.NARRATIVE_ATTACHMENT.issue(f"the {rtype} narrative contains the base64 data of an "
-                                                        "attachment of the message", f"{base}.text.div"))
+                                                        "attachment of the message", f"{_e(index)}.text.div"))
         if res is msg.header:
             continue
-        if not isinstance(text, dict) or not isinstance(div, str) or not _visible(div).strip():
+        visible = _visible(div) if isinstance(div, str) else ""
+        if not isinstance(div, str) or not visible.strip():
             out.append(R.NARRATIVE_RESOURCE_MISSING.issue(f"the {rtype} has no narrative text (text.div with "
-                                                          "content)", f"{base}.text" if isinstance(text, dict)
-                                                          else base))
+                                                          "content)", f"{_e(index)}.text" if isinstance(text, dict)
+                                                          else _e(index)))
         elif status not in _NARRATIVE_STATUSES:
             out.append(R.NARRATIVE_RESOURCE_MISSING.issue(f"text.status is {status!r}; MedCom narrative is "
-                                                          "'generated' or 'extensions'", f"{base}.text.status"))
-        elif isinstance(res.get("id"), str) and not _shows(div, _visible(div), [res["id"]]):
+                                                          "'generated' or 'extensions'", f"{_e(index)}.text.status"))
+        elif isinstance(res.get("id"), str) and not _shows(div, visible, [res["id"]]):
             out.append(R.NARRATIVE_RESOURCE_ID.issue(f"the narrative does not mention the {rtype} id {res['id']}",
-                                                     f"{base}.text.div"))
+                                                     f"{_e(index)}.text.div"))
     return out
 
 
@@ -431,33 +551,19 @@ def _narratives(msg: Message) -> list[Issue]:
 _EXEMPT = re.compile(r"^Bundle\.entry\[\d+\]\.resource\.(target\[\d+\]|entity\[\d+\]\.what)$")
 
 
-def _references(msg: Message) -> list[Issue]:
+def _references(msg: Message, found: _Found) -> list[Issue]:
     out: list[Issue] = []
-    for index, res in msg.entries:
-        for path, ref in _walk_references(res, _e(index)):
-            if res.get("resourceType") == "Provenance" and _EXEMPT.match(path):
+    for res, refs in found.entries:
+        provenance = res.get("resourceType") == "Provenance"
+        for path, ref in refs:
+            if provenance and _EXEMPT.match(path):
                 continue
-            text = ref.get("reference")
-            if not isinstance(text, str) or text.startswith(("#", "urn:")) or msg.resolve(text) is not None:
+            text = ref["reference"]
+            if text.startswith(("#", "urn:")) or msg.resolve(text) is not None:
                 continue
             out.append(R.REFERENCE_UNRESOLVED.issue(f"reference {text!r} resolves to no entry of the Bundle",
                                                     f"{path}.reference"))
     return out
-
-
-def _walk_references(value: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    if isinstance(value, dict):
-        if isinstance(value.get("reference"), str):
-            yield path, value
-        for key, child in value.items():
-            if key in ("contained", "text") or key.startswith("_"):
-                continue
-            if isinstance(child, list):
-                for i, item in enumerate(child):
-                    if isinstance(item, dict):
-                        yield from _walk_references(item, f"{path}.{key}[{i}]")
-            elif isinstance(child, dict):
-                yield from _walk_references(child, f"{path}.{key}")
 
 
 # ------------------------------------------------------------------------------- provenance

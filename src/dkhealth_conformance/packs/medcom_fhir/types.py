@@ -2,7 +2,11 @@
 
 ``DateTimeWalker(defs).values(bundle)`` yields ``(path, value)`` for every ``dateTime`` and
 ``instant`` primitive of a Bundle and the resources in it, extensions included (``valueDateTime``,
-``valuePeriod.start``). Element tables are built once per type from the snapshots.
+``valuePeriod.start``). Element tables are built once per type from the snapshots, and from them a
+*node* per type and backbone element (:meth:`DateTimeWalker.node`): the children that are a
+dateTime or instant, or can hold one, with what each is, so that a walk looks each key up once and
+never enters a Coding or an Identifier. :mod:`.message` walks a message once with these nodes,
+collecting the values together with what its other rules need.
 """
 
 from __future__ import annotations
@@ -16,12 +20,22 @@ _TIMES = frozenset({"dateTime", "instant"})
 #: Child name -> ("type", code) | ("backbone", path) | ("resource", "")
 _Table = dict[str, dict[str, tuple[str, str]]]
 
+#: What a child of a node is: a dateTime or instant value, an element of the node's type
+#: (``(DESCEND, node)``), a resource (its node from its resourceType), and, in
+#: :meth:`DateTimeWalker.message_node` only, the entries of a message (``(ENTRIES, (entry node
+#: with ENTRY_RESOURCE, entry node))``) and an entry's resource.
+TIME, DESCEND, RESOURCE, ENTRIES, ENTRY_RESOURCE = range(5)
+#: Child name -> (one of the codes above, the child's node or None)
+Node = dict[str, tuple[int, Any]]
+
 
 class DateTimeWalker:
     def __init__(self, defs: Definitions) -> None:
         self.defs = defs
         self._tables: dict[str, _Table | None] = {}
         self._has_time: dict[str, bool] = {}
+        self._nodes: dict[tuple[str, str], Node | None] = {}
+        self._message_node: list[Node | None] = []
 
     def _table(self, type_name: str) -> _Table | None:
         if type_name not in self._tables:
@@ -52,38 +66,86 @@ class DateTimeWalker:
         self._has_time[key] = result
         return result
 
-    def values(self, resource: dict[str, Any], path: str | None = None) -> Iterator[tuple[str, str]]:
-        rtype = resource.get("resourceType")
-        if not isinstance(rtype, str) or self._table(rtype) is None:
-            return
-        yield from self._walk(resource, rtype, rtype, path or rtype)
-
-    def _walk(self, obj: dict[str, Any], type_name: str, elem_path: str, path: str) -> Iterator[tuple[str, str]]:
+    def node(self, type_name: str, path: str | None = None) -> Node | None:
+        """The node of a type (or of one of its backbone elements): None when the type has no
+        definition. Children that cannot hold a dateTime or instant are left out."""
+        key = (type_name, path or type_name)
+        if key in self._nodes:
+            return self._nodes[key]
         table = self._table(type_name)
         if table is None:
+            self._nodes[key] = None
+            return None
+        node: Node = {}
+        self._nodes[key] = node  # before the children: types refer to themselves (Extension, Identifier)
+        for name, (kind, target) in table.get(path or type_name, {}).items():
+            if kind == "type" and target in _TIMES:
+                node[name] = (TIME, None)
+            elif kind == "resource":
+                node[name] = (RESOURCE, None)
+            elif kind == "backbone":
+                if self._reaches_time(type_name, target):
+                    node[name] = (DESCEND, self.node(type_name, target))
+            elif target[:1].isupper() and self._reaches_time(target):
+                node[name] = (DESCEND, self.node(target))
+        return node
+
+    def message_node(self) -> Node | None:
+        """The Bundle's node with its entries marked: ``entry`` (a list) leads to entries whose
+        ``resource`` is ENTRY_RESOURCE (an entry of the message). None if the Bundle definition
+        does not have that shape."""
+        if not self._message_node:
+            root = self.node("Bundle")
+            entry = root.get("entry") if root is not None else None
+            found: Node | None = None
+            if entry is not None and entry[0] == DESCEND:
+                plain: Node = entry[1]
+                resource = plain.get("resource")
+                if resource is not None and resource[0] == RESOURCE:
+                    assert root is not None
+                    found = {**root, "entry": (ENTRIES, ({**plain, "resource": (ENTRY_RESOURCE, None)}, plain))}
+            self._message_node.append(found)
+        return self._message_node[0]
+
+    def values(self, resource: dict[str, Any], path: str | None = None) -> Iterator[tuple[str, str]]:
+        rtype = resource.get("resourceType")
+        node = self.node(rtype) if isinstance(rtype, str) else None
+        if node is None or not isinstance(rtype, str):
             return
-        children = table.get(elem_path, {})
+        out: list[tuple[str, str]] = []
+        self._walk(resource, node, path or rtype, out)
+        yield from out
+
+    def _walk(self, obj: dict[str, Any], node: Node, path: str, out: list[tuple[str, str]]) -> None:
         for key, value in obj.items():
-            spec = children.get(key)
+            spec = node.get(key)
             if spec is None:
                 continue
-            kind, target = spec
-            items = value if isinstance(value, list) else [value]
-            many = isinstance(value, list)
-            for i, item in enumerate(items):
-                where = f"{path}.{key}[{i}]" if many else f"{path}.{key}"
-                if kind == "type" and target in _TIMES:
-                    if isinstance(item, str):
-                        yield where, item
-                elif not isinstance(item, dict):
-                    continue
-                elif kind == "resource":
-                    yield from self.values(item, where)
-                elif kind == "backbone":
-                    if self._reaches_time(type_name, target):
-                        yield from self._walk(item, type_name, target, where)
-                elif target[:1].isupper() and self._reaches_time(target):
-                    yield from self._walk(item, target, target, where)
+            code, child = spec
+            if isinstance(value, list):
+                for i, item in enumerate(value):
+                    if code == TIME:
+                        if isinstance(item, str):
+                            out.append((f"{path}.{key}[{i}]", item))
+                    elif isinstance(item, dict):
+                        if code == DESCEND:
+                            self._walk(item, child, f"{path}.{key}[{i}]", out)
+                        else:
+                            rtype = item.get("resourceType")
+                            inner = self.node(rtype) if isinstance(rtype, str) else None
+                            if inner is not None:
+                                self._walk(item, inner, f"{path}.{key}[{i}]", out)
+            elif code == TIME:
+                if isinstance(value, str):
+                    out.append((f"{path}.{key}", value))
+            elif isinstance(value, dict):
+                if code == DESCEND:
+                    self._walk(value, child, f"{path}.{key}", out)
+                else:
+                    rtype = value.get("resourceType")
+                    inner = self.node(rtype) if isinstance(rtype, str) else None
+                    if inner is not None:
+                        self._walk(value, inner, f"{path}.{key}", out)
 
 
 def _build(sd: dict[str, Any]) -> _Table:
