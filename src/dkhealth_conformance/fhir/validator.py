@@ -325,6 +325,8 @@ _NATIVE: dict[str, Any] = {
     "bdl-11": lambda b, root: b.get("type") != "document" or _first_resource_type(b) == "Composition",
     "bdl-12": lambda b, root: b.get("type") != "message" or _first_resource_type(b) == "MessageHeader",
 }
+#: native invariants about contained resources, which hold for a resource that contains none
+_HOLD_WITHOUT_CONTAINED = frozenset({"dom-2", "dom-3", "dom-4", "dom-5"})
 #: the R4 texts of the native invariants: a profile that gives a key another expression is
 #: evaluated with FHIRPath
 _NATIVE_EXPRESSIONS = {
@@ -1068,11 +1070,13 @@ class FhirValidator:
         resource = self._containers[-1] if self._containers else value
         outer = self._containers[-2] if len(self._containers) > 1 else None
         # a contained resource (also when walked on its own against a target profile): its container
-        inside = outer is not None and (".contained[" in path or any(c is resource for c in _contained(outer)))
+        inside = outer is not None and (".contained[" in path or (
+            "contained" in outer and any(c is resource for c in _contained(outer))))
         root = outer if inside else resource
         contained = ".contained[" in path and path.endswith("]")
+        nothing_contained = type(value) is dict and "contained" not in value
         for key, severity, human in node.natives:
-            if key == "dom-6" and contained:
+            if (key == "dom-6" and contained) or (nothing_contained and key in _HOLD_WITHOUT_CONTAINED):
                 continue
             if not _NATIVE[key](value, root):
                 level = Severity.WARNING if severity == "warning" else None
@@ -1360,6 +1364,8 @@ class FhirValidator:
         strength, vs_url = binding
         if strength not in ("required", "extensible"):
             return
+        if _binding_met(self.terminology.expand(vs_url), value, code):
+            return
         pairs: list[tuple[Any, Any]]
         if code == "code":
             pairs = [(None, value)] if isinstance(value, str) else []
@@ -1501,6 +1507,27 @@ def _html_ok(div: Any) -> bool:
         raise Fallback
     problems, _ = check_div(div)
     return not problems
+
+
+def _binding_met(expansion: Any, value: Any, code: str) -> bool:
+    """Whether a code, Coding or CodeableConcept plainly has a code of an expanded value set (False:
+    :meth:`FhirValidator._binding` looks at it in full)."""
+    if expansion is None:
+        return False
+    if code == "code":
+        return type(value) is str and expansion.contains(None, value) == IN
+    if type(value) is not dict:
+        return False
+    codings = [value] if code == "Coding" else value.get("coding")
+    if type(codings) is not list:
+        return False
+    for coding in codings:
+        if type(coding) is dict:
+            system, found = coding.get("system"), coding.get("code")
+            if type(found) is str and (system is None or type(system) is str) and \
+                    expansion.contains(system, found) == IN:
+                return True
+    return False
 
 
 def _fhirpath_node(value: Any, type_path: str) -> Any:
