@@ -1,7 +1,7 @@
 """The walk's shortcuts change nothing: a primitive found plainly well formed has nothing to report,
-and a validator without the shortcuts (well-formed tests, per-element dispatch, slice lookup by
-discriminator value) finds exactly the same issues on the MedCom examples, valid and invalid, and on
-generated messages and near misses."""
+and a validator without the shortcuts (well-formed tests, per-element dispatch and direct object
+walks, slice lookup by discriminator value) finds exactly the same issues on the MedCom examples,
+valid and invalid, on each value of them changed, and on generated messages and near misses."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def test_plainly_well_formed_numbers_have_nothing_to_report(code: str, value: An
 @contextmanager
 def _no_shortcuts() -> Iterator[None]:
     saved = (FhirValidator._dispatch, FhirValidator._slice_index, dict(V._WELL_FORMED))
-    FhirValidator._dispatch = lambda self, node: {}  # type: ignore[method-assign]
+    FhirValidator._dispatch = lambda self, node, tree: {}  # type: ignore[method-assign]
     FhirValidator._slice_index = lambda self, *args: None  # type: ignore[method-assign]
     V._WELL_FORMED.clear()
     try:

@@ -145,9 +145,9 @@ class Node:
     order: int = 0
     #: the children whose minimum (or a slice's minimum) must be checked
     cardinalities: list[Node] = field(default_factory=list)
-    #: JSON name -> (child, type code, primitive, test of a plainly well-formed value or None,
-    #: counted, single), made by the validator on first use (FhirValidator._dispatch)
-    dispatch: dict[str, tuple[Node, str | None, bool, Any, bool, bool]] | None = None
+    #: JSON name -> what the walk of that child needs, made by the validator on first use
+    #: (FhirValidator._dispatch)
+    dispatch: dict[str, Any] | None = None
     #: per type code, what the walk of a (non-primitive) value works out from the definitions
     plans: dict[str, Any] = field(default_factory=dict)
     #: the FHIRPath invariants, compiled on first use: (key, severity, human, invariant, whether the
@@ -403,6 +403,7 @@ class _Plan:
     definitions alone: the kind of value, the node its children come from and paths."""
 
     tree: TypeTree
+    code: str
     kind: str  # _SYSTEM_VALUE, _XHTML, _RESOURCE or _OBJECT
     target: tuple[Node, TypeTree] | None
     local: str  # the element's path in its tree (for a contentReference: the referenced path)
@@ -411,6 +412,10 @@ class _Plan:
     own_definition: bool  # an extension outside any slice: checked against its own definition
     reference: bool
     type_path: str
+
+
+#: (child, type code, primitive, well-formed test, counted, single, direct plan): FhirValidator._dispatch
+_Dispatch = tuple[Node, str | None, bool, Any, bool, bool, "_Plan | None"]
 
 
 @dataclass
@@ -611,16 +616,21 @@ class FhirValidator:
         by_name = node.by_name
         dispatch = node.dispatch
         if dispatch is None:
-            dispatch = node.dispatch = self._dispatch(node)
+            dispatch = node.dispatch = self._dispatch(node, tree)
         if primitive_meta:
             dispatch = {}
         for key, value in obj.items():
             entry = dispatch.get(key)
             if entry is not None and value is not None and "_" + key not in obj:
-                child, code, primitive, plain, counted, single = entry
+                child, code, primitive, plain, counted, single, direct = entry
                 if plain is not None and plain(value):  # a well-formed value: nothing more to check
                     if counted:
                         counts[child] = counts.get(child, 0) + 1
+                    continue
+                if direct is not None and type(value) is dict and value:  # an object as _item walks it
+                    if counted:
+                        counts[child] = counts.get(child, 0) + 1
+                    self._walk_object(out, value, child, direct, f"{path}.{key}")
                     continue
                 if single and type(value) is not list:  # one value, as such
                     if counted:
@@ -670,12 +680,14 @@ class FhirValidator:
             problems.sort(key=lambda p: p[0])  # in the order of the definition
             out.extend(issue for _, issue in problems)
 
-    def _dispatch(self, node: Node) -> dict[str, tuple[Node, str | None, bool, Any, bool, bool]]:
-        """Per JSON name of a child of ``node``: (child, type code, primitive, test, counted, single).
-        The test is set for a primitive whose single value needs no check beyond being well formed
-        (no repetition, slices, fixed value, pattern, checked binding or invariant); counted: the
-        child has a cardinality to check; single: one value, neither repeating nor sliced."""
-        found: dict[str, tuple[Node, str | None, bool, Any, bool, bool]] = {}
+    def _dispatch(self, node: Node, tree: TypeTree) -> dict[str, _Dispatch]:
+        """Per JSON name of a child of ``node``: (child, type code, primitive, test, counted, single,
+        direct). The test is set for a primitive whose single value needs no check beyond being well
+        formed (no repetition, slices, fixed value, pattern, checked binding or invariant); counted:
+        the child has a cardinality to check; single: one value, neither repeating nor sliced;
+        direct: the plan of a single object whose walk needs nothing of :meth:`_item` but the walk
+        of its children, its reference and its invariants (:meth:`_walk_object`)."""
+        found: dict[str, _Dispatch] = {}
         counted = {id(c) for c in (*node.cardinalities, *node.capped)}
         for key, (child, code) in node.by_name.items():
             primitive = code is not None and self._is_primitive(code)
@@ -684,8 +696,39 @@ class FhirValidator:
                     child.constraints or (child.binding is not None and code == "code"
                                           and child.binding[0] in ("required", "extensible")):
                 test = None
-            found[key] = (child, code, primitive, test, id(child) in counted, not child.repeats and not child.slices)
+            single = not child.repeats and not child.slices
+            direct = None
+            as_object = code if code is not None else "BackboneElement" if child.content_ref or child.children else None
+            if single and not primitive and as_object is not None and child.fixed is None and child.pattern is None \
+                    and as_object != "Coding" and not (child.binding is not None and as_object == "CodeableConcept"):
+                plan = child.plans.get(as_object)
+                if plan is None or plan.tree is not tree:
+                    plan = child.plans[as_object] = self._plan(child, as_object, tree)
+                if plan.kind is _OBJECT and plan.target is not None and not plan.extension:
+                    direct = plan
+            found[key] = (child, code, primitive, test, id(child) in counted, single, direct)
         return found
+
+    def _walk_object(self, out: list[Issue], value: dict[str, Any], node: Node, plan: _Plan, path: str) -> None:
+        """A non-empty object of an element as :meth:`_item` walks it, for a plan with a fixed target
+        and nothing else to check (no fixed value, pattern, Coding, checked binding or extension)."""
+        target = plan.target
+        assert target is not None
+        where = self._where
+        local = plan.local
+        full = where[-1][3] + plan.suffix if where else local
+        where.append((full, plan.code, value, where[-1][3] if where and target[1] is plan.tree else full, local))
+        try:
+            self._object(out, value, target[0], target[1], path)
+        finally:
+            where.pop()
+        if plan.reference and isinstance(value.get("reference"), str):
+            self._reference(out, value["reference"], node, path)
+        if self.invariants:
+            if node.constraints or node.natives:
+                self._invariants(out, node, value, plan.type_path, path)
+            if target[0] is not node and target[0] is target[1].root and (target[0].constraints or target[0].natives):
+                self._invariants(out, target[0], value, plan.type_path, path)  # the data type's own
 
     def _primitive_meta(self, out: list[Issue], obj: dict[str, Any], key: str, meta: Any, node: Node,
                         tree: TypeTree, path: str, counts: dict[Node, int]) -> None:
@@ -1055,7 +1098,7 @@ class FhirValidator:
             kind = _OBJECT
         target = self._children_of(node, tree, code) if kind is _OBJECT else None
         local = target[0].path if target is not None and node.content_ref else node.path  # contentReference
-        return _Plan(tree=tree, kind=kind, target=target, local=local, suffix=local[len(tree.root.path):],
+        return _Plan(tree=tree, code=code, kind=kind, target=target, local=local, suffix=local[len(tree.root.path):],
                      extension=code == "Extension",
                      own_definition=code == "Extension" and not node.children and not node.type_profiles,
                      reference=code == "Reference",
