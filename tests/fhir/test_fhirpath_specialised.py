@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from fhirpathpy import evaluate
+from fhirpathpy.engine.nodes import ResourceNode
 from fhirpathpy.models import models
 
 from dkhealth_conformance.fhir import fhirpath as fp
@@ -169,3 +170,92 @@ def test_a_primitive_with_only_extensions_is_left_to_fhirpathpy_on_each_step() -
         with pytest.raises(fp.Fallback):
             _compiled(expression, resource)
     assert _compiled("name[0].family = 'A'", resource) == [True]
+
+
+MESSAGE = {"resourceType": "Bundle", "type": "message", "entry": [
+    {"fullUrl": "urn:uuid:h", "resource": {"resourceType": "MessageHeader", "id": "h",
+                                           "sender": {"reference": "urn:uuid:o1"},
+                                           "focus": [{"reference": "urn:uuid:c"}]}},
+    {"fullUrl": "urn:uuid:c", "resource": {"resourceType": "Communication", "id": "c",
+                                           "recipient": [{"reference": "urn:uuid:o1"}, {"reference": "urn:uuid:o2"}]}},
+    {"fullUrl": "urn:uuid:o1", "resource": {"resourceType": "Organization", "id": "o1", "name": "One"}},
+    {"fullUrl": "urn:uuid:o2", "resource": {"resourceType": "Organization", "id": "o2", "name": "Two"}},
+]}
+
+#: expressions sharing the prefixes ``Bundle.entry.resource.ofType(…)`` and ``….resolve()``
+SHARING = [
+    "Bundle.entry.resource.ofType(Communication).recipient.reference.resolve().name",
+    "Bundle.entry.resource.ofType(Communication).recipient.reference.resolve().id.count()",
+    "Bundle.entry.resource.ofType(MessageHeader).sender.reference.resolve() = "
+    "Bundle.entry.resource.ofType(Communication).recipient.reference.resolve().first()",
+    "Bundle.entry.resource.ofType(Communication).recipient.where(reference.resolve().name = 'Two').reference",
+    "entry.resource.ofType(Organization).where(id.resolve().exists()).count()",
+    "Bundle.entry.resource.ofType(Communication).exists()",
+]
+
+
+class _Resolver:
+    """resolve() over the bundle's full URLs, counting the calls."""
+
+    def __init__(self, bundle: dict[str, Any]) -> None:
+        self.by_url = {e["fullUrl"]: e.get("resource") for e in bundle["entry"]}
+        self.calls = 0
+
+    def __call__(self, items: list[Any]) -> list[Any]:
+        self.calls += 1
+        out = []
+        for item in items:
+            ref = item.get("reference") if isinstance(item, dict) else item
+            if isinstance(ref, str) and self.by_url.get(ref) is not None:
+                out.append(self.by_url[ref])
+        return out
+
+
+def test_shared_prefixes_are_evaluated_once_per_environment() -> None:
+    compiled = [fp.compile_tree(fp.parse(e)) for e in SHARING]
+    expected = [["One", "Two"], [2], [True], ["urn:uuid:o2"], [0], [True]]
+    resolver = _Resolver(MESSAGE)
+    env = fp.Env({"resource": MESSAGE, "rootResource": MESSAGE}, resolver)
+    assert [fn([MESSAGE], env) for fn in compiled] == expected
+    shared_calls = resolver.calls
+    assert [fn([MESSAGE], env) for fn in compiled] == expected  # again, in the same environment
+    assert resolver.calls - shared_calls < shared_calls  # the shared resolve() results are kept
+    resolver.calls = 0
+    for fn in compiled:  # each in an environment of its own: nothing is shared
+        fn([MESSAGE], fp.Env({"resource": MESSAGE, "rootResource": MESSAGE}, resolver))
+    assert shared_calls < resolver.calls
+
+
+def test_shared_prefixes_keep_items_apart() -> None:
+    """The where() criteria start from each item: a prefix kept for one is not the other's."""
+    first = fp.compile_tree(fp.parse("entry.resource.ofType(Organization).where(name.ofType(Patient).empty()).id"))
+    second = fp.compile_tree(fp.parse("entry.resource.ofType(Organization).where(id.ofType(Patient).empty()).count()"))
+    env = fp.Env({"resource": MESSAGE, "rootResource": MESSAGE}, _Resolver(MESSAGE))
+    with pytest.raises(fp.Fallback):  # a string is not a resource: fhirpathpy decides
+        first([MESSAGE], env)
+    with pytest.raises(fp.Fallback):
+        second([MESSAGE], env)
+    with pytest.raises(fp.Fallback):  # nothing was kept for a prefix that gave up
+        first([MESSAGE], env)
+    other = {"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Organization", "id": "x"}}]}
+    shared = "entry.resource.ofType(Organization).id"
+    also = fp.compile_tree(fp.parse("entry.resource.ofType(Organization).count()"))
+    fn = fp.compile_tree(fp.parse(shared))
+    assert fn([MESSAGE], env) == ["o1", "o2"]
+    assert also([MESSAGE], env) == [2]
+    assert fn([other], env) == ["x"]  # another focus item in the same environment
+    assert also([other], env) == [1]
+
+
+@pytest.mark.parametrize("expression", SHARING)
+def test_shared_prefixes_match_fhirpathpy(expression: str) -> None:
+    env = fp.Env({"resource": MESSAGE, "rootResource": MESSAGE}, _Resolver(MESSAGE))
+    for other in SHARING:  # the others first, in the same environment
+        fp.compile_tree(fp.parse(other))([MESSAGE], env)
+    got = fp.compile_tree(fp.parse(expression))([MESSAGE], env)
+    resolver = _Resolver(MESSAGE)
+    expected = evaluate(MESSAGE, expression, {"resource": MESSAGE, "rootResource": MESSAGE}, models["r4"], options={
+        "userInvocationTable": {"resolve": {"fn": lambda inputs: [
+            ResourceNode.create_node(r, r["resourceType"]) for r in resolver([
+                i.data if isinstance(i, ResourceNode) else i for i in inputs])], "arity": {0: []}}}})
+    assert got == list(expected)

@@ -6,7 +6,9 @@ common subset of the language that invariants use (paths, choice elements, ``whe
 ``exists``/``select``, ``empty``/``count``/``not``/``hasValue``, the three-valued logic of
 ``and``/``or``/``xor``/``implies``, equality and comparison of strings, booleans and numbers,
 ``in``, ``+`` on numbers and strings, a few string functions, ``%resource``/``%rootResource``)
-into nested closures over plain JSON values.
+into nested closures over plain JSON values, specialised where the compiler sees literals and
+runs of element names; chains that several invariants share are evaluated once per
+:class:`Env` (see :func:`_memoized`).
 
 Anything outside that subset is left to fhirpathpy, in two ways:
 
@@ -50,9 +52,14 @@ class Fallback(Exception):
 class Env:
     """What an evaluation can see besides its focus: the external constants, and the validator's
     answers to ``resolve()``, ``conformsTo()``, ``memberOf()`` and ``htmlChecks()`` (each raises
-    :class:`Fallback` where it cannot answer)."""
+    :class:`Fallback` where it cannot answer).
 
-    __slots__ = ("conforms", "constants", "html_ok", "member_of", "resolve")
+    One environment serves the invariants of one element (or resource) at one time: it keeps
+    the results of paths that several of them share (``Bundle.entry.resource.ofType(X)``,
+    ``….resolve()``) for the item they started from, so the JSON they read must not change while
+    the environment is in use."""
+
+    __slots__ = ("conforms", "constants", "html_ok", "member_of", "memo", "resolve")
 
     def __init__(self, constants: dict[str, Any], resolve: Callable[[list[Any]], list[Any]] | None = None,
                  conforms: Callable[[Any, str], bool] | None = None,
@@ -63,6 +70,8 @@ class Env:
         self.conforms = conforms
         self.member_of = member_of
         self.html_ok = html_ok
+        #: (shared prefix, id of the focus item) -> (the item, the result): see :func:`_memoized`
+        self.memo: dict[tuple[int, int], tuple[Any, list[Any]]] = {}
 
 
 #: a string whose FHIRPath type could be a date, dateTime, time or instant: comparisons and
@@ -158,6 +167,53 @@ def _path(names: list[str]) -> Expr:
     return path
 
 
+class _Shared:
+    """A chain prefix that invariants may share: its number, and where it occurs (the expression
+    and the occurrence in it)."""
+
+    __slots__ = ("sites", "token")
+
+    def __init__(self, token: int) -> None:
+        self.token = token
+        self.sites: set[tuple[str, int]] = set()
+
+
+#: chain prefixes by their canonical text (see :meth:`Compiler._shared`)
+_SHARED: dict[str, _Shared] = {}
+
+#: the functions after which the chain so far is kept in :attr:`Env.memo`: those that tend to
+#: follow a costly prefix (``Bundle.entry.resource``, ``….resolve()``) that invariants repeat
+_SHARED_AFTER = frozenset({"ofType", "resolve"})
+
+
+def _canonical(node: Any) -> str:
+    import json
+
+    return json.dumps(node, sort_keys=True, separators=(",", ":"))
+
+
+def _memoized(prefix: Expr, shared: _Shared) -> Expr:
+    """The prefix, its result kept in the environment for the focus item, once it occurs more
+    than once among the expressions compiled; every evaluation of a compiled expression is a
+    function of its focus and environment, and the item is kept with the result (so its id
+    stays its own)."""
+    token, sites = shared.token, shared.sites
+
+    def memo(focus: list[Any], env: Env) -> list[Any]:
+        if len(sites) < 2 or len(focus) != 1:
+            return prefix(focus, env)
+        item = focus[0]
+        key = (token, id(item))
+        found = env.memo.get(key)
+        if found is not None:
+            return found[1]
+        result = prefix(focus, env)
+        env.memo[key] = (item, result)
+        return result
+
+    return memo
+
+
 def _chain(steps: list[Expr]) -> Expr:
     """Each step applied to the result of the one before."""
     if len(steps) == 1:
@@ -241,11 +297,15 @@ class Compiler:
     def __init__(self) -> None:
         #: the steps compiled for ``substring(i, n)`` with integer literals, and their i and n
         self._substrings: dict[Expr, tuple[int, int]] = {}
+        #: the expression compiled (canonical text), and how often each shared prefix occurred in it
+        self._root = ""
+        self._prefixes: dict[str, int] = {}
 
     def compile_tree(self, tree: dict[str, Any]) -> Expr:
         children = tree.get("children") or []
         if len(children) != 1:
             raise Unsupported("empty expression")
+        self._root = _canonical(children[0])
         return self._expr(children[0])
 
     # -- expressions
@@ -303,7 +363,7 @@ class Compiler:
             names.append(first_name)
         else:
             steps.append(self._expr(base))
-        for invocation in invocations:
+        for at, invocation in enumerate(invocations):
             name = self._plain_member(invocation, first=False)
             if name is not None:
                 names.append(name)
@@ -316,13 +376,33 @@ class Compiler:
                 steps[-1] = _substring_to_integer(*self._substrings[steps[-1]])  # substring(i, n).toInteger()
                 continue
             step = self._invocation(invocation, first=False)
-            at = self._integer_arguments(invocation, "substring", 2)
-            if at is not None:
-                self._substrings[step] = (at[0], at[1])
+            bounds = self._integer_arguments(invocation, "substring", 2)
+            if bounds is not None:
+                self._substrings[step] = (bounds[0], bounds[1])
             steps.append(step)
+            if self._function_name(invocation) in _SHARED_AFTER:  # the chain so far, kept for the chains sharing it
+                steps = [_memoized(_chain(steps), self._shared([base, *invocations[:at + 1]]))]
         if names:
             steps.append(_path(names))
         return _chain(steps)
+
+    def _function_name(self, node: dict[str, Any]) -> str | None:
+        if node.get("type") != "FunctionInvocation" or not node.get("children"):
+            return None
+        kids = self._kids(self._kids(node)[0])
+        return str(kids[0].get("text")) if kids else None
+
+    def _shared(self, nodes: list[dict[str, Any]]) -> _Shared:
+        """The record of a chain prefix (``nodes``: its base and invocations), with this
+        occurrence of it counted."""
+        text = _canonical(nodes)
+        seen = self._prefixes.get(text, 0)
+        self._prefixes[text] = seen + 1
+        shared = _SHARED.get(text)
+        if shared is None:
+            shared = _SHARED[text] = _Shared(len(_SHARED))
+        shared.sites.add((self._root, seen))
+        return shared
 
     def _integer_arguments(self, node: dict[str, Any], name: str, count: int) -> list[int] | None:
         """The arguments of an invocation of function ``name`` with ``count`` parameters, all
