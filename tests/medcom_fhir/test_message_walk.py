@@ -203,3 +203,12 @@ def test_a_resource_that_is_not_a_bundle_has_its_entries_walked_on_their_own() -
     assert found.attachments == [_B64]
     assert found.times == [("Patient.deceasedDateTime", "2021-01-01")]
     _assert_same(other)
+
+
+def test_attachment_data_in_a_list_in_a_list_under_a_time_element_is_found() -> None:
+    bundle = {"resourceType": "Bundle", "type": "message",
+              "entry": [{"resource": {"resourceType": "Patient", "meta": {"lastUpdated": [[{"data": _B64}]]},
+                                      "birthDate": [[{"data": _B64}]], "deceasedDateTime": ["2021", [{"data": "x"}]]}}]}
+    found = _scan(Message(bundle), _walker())
+    assert found.attachments == [_B64, _B64]
+    _assert_same(bundle)

@@ -7,6 +7,7 @@ standard it is checked against, and returns issues located by FHIRPath with indi
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Iterator
@@ -188,7 +189,12 @@ def _walk(obj: dict[str, Any], node: Node | None, path: str, refs: list[tuple[st
         if isinstance(data, str) and len(data) >= 16:
             attachments.append(data)
     for key, value in obj.items():
-        if isinstance(value, dict):
+        if isinstance(value, str):
+            if node is not None:
+                spec = node.get(key)
+                if spec is not None and spec[0] == TIME:
+                    found.times.append((f"{path}.{key}", value))
+        elif isinstance(value, dict):
             spec = node.get(key) if node is not None else None
             inner_refs = None if refs is None or key in _NOT_FOR_REFERENCES or key.startswith("_") else refs
             inner_attachments = None if key == "text" else attachments
@@ -222,21 +228,17 @@ def _walk(obj: dict[str, Any], node: Node | None, path: str, refs: list[tuple[st
             elif inner_refs is None and inner_attachments is None:
                 continue
             for i, item in enumerate(value):
-                if isinstance(item, dict):
+                if isinstance(item, str):
+                    if code == TIME:
+                        found.times.append((f"{path}.{key}[{i}]", item))
+                elif isinstance(item, dict):
                     if code == RESOURCE or code == ENTRY_RESOURCE:  # (a list is no entry resource)
                         rtype = item.get("resourceType")
                         inner = found.walker.node(rtype) if isinstance(rtype, str) else None  # type: ignore[union-attr]
                     if inner is not None or inner_refs is not None or inner_attachments is not None:
                         _walk(item, inner, f"{path}.{key}[{i}]", inner_refs, inner_attachments, found)
-                elif code == TIME:
-                    if isinstance(item, str):
-                        found.times.append((f"{path}.{key}[{i}]", item))
                 elif inner_attachments is not None and isinstance(item, list):
                     _attachment_lists(item, inner_attachments, found)
-        elif node is not None:
-            spec = node.get(key)
-            if spec is not None and spec[0] == TIME and isinstance(value, str):
-                found.times.append((f"{path}.{key}", value))
 
 
 def _attachment_lists(items: list[Any], attachments: list[str], found: _Found) -> None:
@@ -291,11 +293,11 @@ def _organization_problems(msg: Message, ref: Any, path: str, role: str, rule: A
         where = f"{base}.identifier[{j}].value"
         if system == SOR_SYSTEM:
             sor = True
-            if isinstance(value, str):
+            if isinstance(value, str) and not _valid_sor(value):
                 out += dk.check_sor(value, where)
         elif system == GLN_SYSTEM:
             gln = True
-            if isinstance(value, str):
+            if isinstance(value, str) and not _valid_gln(value):
                 out += dk.check_gln(value, where)
         elif system == GLN_SYSTEM_LATER:
             later_gln = j
@@ -309,6 +311,18 @@ def _organization_problems(msg: Message, ref: Any, path: str, role: str, rule: A
                               f"(systems {SOR_SYSTEM} and {GLN_SYSTEM}){hint}", f"{base}.identifier"
                               if org.get("identifier") else base))
     return out
+
+
+@functools.lru_cache(maxsize=1024)
+def _valid_sor(value: str) -> bool:
+    """Whether ``dk.check_sor`` finds nothing in ``value`` (organizations recur from message to message)."""
+    return dk.sor.is_valid(value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _valid_gln(value: str) -> bool:
+    """Whether ``dk.check_gln`` finds nothing in ``value``."""
+    return dk.gln.is_valid(value)
 
 
 def _show(ref: Any) -> str:
@@ -362,7 +376,7 @@ def _header(msg: Message, kind: MessageKind) -> list[Issue]:
     text = header.get("text")
     div = text.get("div") if isinstance(text, dict) else None
     status = text.get("status") if isinstance(text, dict) else None
-    if not isinstance(text, dict) or not isinstance(div, str) or not re.sub(r"<[^>]*>|\s", "", div):
+    if not isinstance(text, dict) or not isinstance(div, str) or not _has_content(div):
         out.append(R.NARRATIVE_MISSING.issue("the MessageHeader has no narrative text (text.div with content)",
                                              f"{base}.text" if isinstance(text, dict) else base))
     elif status not in ("generated", "extensions"):
@@ -428,11 +442,57 @@ _BASE64_PROBE = 40
 
 _SPACE = re.compile(r"\s")
 _TAG = re.compile(r"<[^>]*>")
+#: tags and white space from the start: the div has content outside tags where this match ends
+#: before the end (what is left when tags and white space are removed, ``<`` without ``>`` included)
+_TAGS_AND_SPACE = re.compile(r"(?:<[^>]*>|\s)*")
 
 
 def _visible(div: str) -> str:
     """The text of a narrative div: tags removed, entities resolved."""
     return html.unescape(_TAG.sub(" ", div))
+
+
+def _has_content(div: str) -> bool:
+    """Whether something is left of ``div`` when tags and white space are removed (what the pattern
+    ``<[^>]*>|\\s`` does not match)."""
+    match = _TAGS_AND_SPACE.match(div)
+    return match is not None and match.end() < len(div)
+
+
+class _Div:
+    """A narrative div and its text (:func:`_visible`), worked out when first needed."""
+
+    __slots__ = ("_text", "div")
+
+    def __init__(self, div: str) -> None:
+        self.div = div
+        self._text: str | None = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = _visible(self.div)
+        return self._text
+
+    def has_text(self) -> bool:
+        """Whether the text has more than white space (``bool(_visible(div).strip())``): without
+        entities (``&``) whatever is outside tags is the text."""
+        if "&" in self.div:
+            return bool(self.text.strip())
+        return _has_content(self.div)
+
+    def shows(self, candidates: list[str]) -> bool:
+        """Whether the div or its text shows one of ``candidates`` (:func:`_contains`); the text
+        is looked at only for a candidate the div does not show."""
+        return any(c and (_contains(self.div, c) or _contains(self.text, c)) for c in candidates)
+
+    def shows_one(self, candidate: str) -> bool:
+        """``shows([candidate])``."""
+        return bool(candidate) and (_contains(self.div, candidate) or _contains(self.text, candidate))
+
+    def has_data_url(self) -> bool:
+        """``_DATA_URL.search(div)``, looked for only where ``data:`` occurs in any case."""
+        return "data:" in self.div.lower() and _DATA_URL.search(self.div) is not None
 
 
 def _contains(haystack: str, needle: str) -> bool:
@@ -448,10 +508,6 @@ def _contains(haystack: str, needle: str) -> bool:
     return False
 
 
-def _shows(div: str, text: str, candidates: list[str]) -> bool:
-    return any(c and (_contains(div, c) or _contains(text, c)) for c in candidates)
-
-
 def _org_names(msg: Message, ref: Any) -> list[str]:
     """What may stand for an organization in a narrative: its reference, id, name, SOR code or GLN."""
     names: list[str] = [ref["reference"]] if isinstance(ref, dict) and isinstance(ref.get("reference"), str) else []
@@ -464,34 +520,37 @@ def _org_names(msg: Message, ref: Any) -> list[str]:
     return names
 
 
+_ENDPOINT_SOR = re.compile(r"#id=(\d+)$")
+
+
 def _endpoint_names(endpoint: str) -> list[str]:
-    sor = re.search(r"#id=(\d+)$", endpoint)
+    sor = _ENDPOINT_SOR.search(endpoint)
     return [endpoint, sor.group(1)] if sor else [endpoint]
 
 
 def _header_narrative(msg: Message, header: dict[str, Any], div: str, where: str) -> list[Issue]:
     """The elements the messaging header profile marks SHALL:in-narrative, looked for in the div."""
-    text = _visible(div)
+    shown = _Div(div)
     missing: list[str] = []
     coding = header.get("eventCoding")
     if isinstance(coding, dict) and isinstance(coding.get("code"), str) \
-            and not _shows(div, text, [coding["code"], coding.get("display") or ""]):
+            and not shown.shows([coding["code"], coding.get("display") or ""]):
         missing.append(f"the event {coding['code']!r}")
     sender = header.get("sender")
-    if isinstance(sender, dict) and not _shows(div, text, _org_names(msg, sender)):
+    if isinstance(sender, dict) and not shown.shows(_org_names(msg, sender)):
         missing.append(f"the sender {_show(sender)}")
     for j, dest in enumerate(_list(header.get("destination"))):
         if not isinstance(dest, dict):
             continue
         receiver = dest.get("receiver")
-        if isinstance(receiver, dict) and not _shows(div, text, _org_names(msg, receiver)):
+        if isinstance(receiver, dict) and not shown.shows(_org_names(msg, receiver)):
             missing.append(f"the receiver of destination[{j}] {_show(receiver)}")
         endpoint = dest.get("endpoint")
-        if isinstance(endpoint, str) and not _shows(div, text, _endpoint_names(endpoint)):
+        if isinstance(endpoint, str) and not shown.shows(_endpoint_names(endpoint)):
             missing.append(f"destination[{j}].endpoint {endpoint!r}")
     source = header.get("source")
     endpoint = source.get("endpoint") if isinstance(source, dict) else None
-    if isinstance(endpoint, str) and not _shows(div, text, _endpoint_names(endpoint)):
+    if isinstance(endpoint, str) and not shown.shows(_endpoint_names(endpoint)):
         missing.append(f"source.endpoint {endpoint!r}")
     if not missing:
         return []
@@ -523,24 +582,24 @@ def _narratives(msg: Message, found: _Found) -> list[Issue]:
         text = res.get("text")
         div = text.get("div") if isinstance(text, dict) else None
         status = text.get("status") if isinstance(text, dict) else None
-        if isinstance(div, str):
-            if _DATA_URL.search(div):
+        narrative = _Div(div) if isinstance(div, str) else None
+        if narrative is not None:
+            if narrative.has_data_url():
                 out.append(R.NARRATIVE_ATTACHMENT.issue(f"the {rtype} narrative embeds content as a data: URL",
                                                         f"{_e(index)}.text.div"))
-            elif attachments and any(probe in _SPACE.sub("", div) for probe in attachments):
+            elif attachments and any(probe in _SPACE.sub("", narrative.div) for probe in attachments):
                 out.append(R.NARRATIVE_ATTACHMENT.issue(f"the {rtype} narrative contains the base64 data of an "
                                                         "attachment of the message", f"{_e(index)}.text.div"))
         if res is msg.header:
             continue
-        visible = _visible(div) if isinstance(div, str) else ""
-        if not isinstance(div, str) or not visible.strip():
+        if narrative is None or not narrative.has_text():
             out.append(R.NARRATIVE_RESOURCE_MISSING.issue(f"the {rtype} has no narrative text (text.div with "
                                                           "content)", f"{_e(index)}.text" if isinstance(text, dict)
                                                           else _e(index)))
         elif status not in _NARRATIVE_STATUSES:
             out.append(R.NARRATIVE_RESOURCE_MISSING.issue(f"text.status is {status!r}; MedCom narrative is "
                                                           "'generated' or 'extensions'", f"{_e(index)}.text.status"))
-        elif isinstance(res.get("id"), str) and not _shows(div, visible, [res["id"]]):
+        elif isinstance(res.get("id"), str) and not narrative.shows_one(res["id"]):
             out.append(R.NARRATIVE_RESOURCE_ID.issue(f"the narrative does not mention the {rtype} id {res['id']}",
                                                      f"{_e(index)}.text.div"))
     return out

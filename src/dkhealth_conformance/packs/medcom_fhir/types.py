@@ -34,7 +34,7 @@ class DateTimeWalker:
         self.defs = defs
         self._tables: dict[str, _Table | None] = {}
         self._has_time: dict[str, bool] = {}
-        self._nodes: dict[tuple[str, str], Node | None] = {}
+        self._nodes: dict[str | tuple[str, str], Node | None] = {}
         self._message_node: list[Node | None] = []
 
     def _table(self, type_name: str) -> _Table | None:
@@ -69,7 +69,7 @@ class DateTimeWalker:
     def node(self, type_name: str, path: str | None = None) -> Node | None:
         """The node of a type (or of one of its backbone elements): None when the type has no
         definition. Children that cannot hold a dateTime or instant are left out."""
-        key = (type_name, path or type_name)
+        key = (type_name, path) if path else type_name  # (a type by its name alone: one lookup for a resource)
         if key in self._nodes:
             return self._nodes[key]
         table = self._table(type_name)
