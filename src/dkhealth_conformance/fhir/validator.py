@@ -455,6 +455,9 @@ class FhirValidator:
         self._where: list[tuple[str, str, Any, str, str]] = []
         self._ancestry: dict[str, tuple[str, ...]] = {}
         self._conforms: dict[tuple[int, str], bool] = {}  # (id of a resource, profile) -> conforms
+        #: the constants and answers of invariant evaluations by (resource, root resource), kept for
+        #: one validation: (resource, root, context, env)
+        self._envs: dict[tuple[int, int], tuple[Any, Any, dict[str, Any], Env]] = {}
         #: the (resource, profile) walks in progress, innermost last
         self._segments: list[tuple[int, str]] = []
         #: per Bundle being walked, the target-profile checks of references to its entries, done
@@ -495,6 +498,7 @@ class FhirValidator:
         seen: set[tuple[str, str, str]] = set()
         self._noted = set()
         self._conforms = {}
+        self._envs = {}
         self._segments, self._deferred, self._walked = [], [], {}
         found: list[Issue] = []
         self._resource(found, resource, path, tuple(profiles))
@@ -1131,18 +1135,29 @@ class FhirValidator:
             checks = node.checks = [(key, severity, human, invariant, bool(_VALUE_PATH.search(expression)))
                                     for key, severity, human, expression in node.constraints
                                     if (invariant := self._fhirpath_fn(expression)) is not None]
-        context = {"resource": resource, "rootResource": root}
-        env = Env(context, self._resolve_json, self._conforms_json, self._member_of, _html_ok)
+        cached = self._envs.get((id(resource), id(root)))
+        if cached is None or cached[0] is not resource or cached[1] is not root:
+            context = {"resource": resource, "rootResource": root}
+            cached = self._envs[(id(resource), id(root))] = (
+                resource, root, context, Env(context, self._resolve_json, self._conforms_json, self._member_of,
+                                             _html_ok))
+        context, env = cached[2], cached[3]
         as_such = primitive or (isinstance(value, dict) and value.get("resourceType") == type_path)
+        as_value: Any = None  # `value` of a primitive is its value (as for the Java engine)
+        value_node: Any = None
+        # a resource as such: an expression may start with its type (Bundle.entry...)
+        as_node: Any = (lambda: value) if as_such else (lambda: _fhirpath_node(value, type_path))
         for key, severity, human, invariant, value_path in checks:
             if key == "dom-6" and contained:
                 continue  # the narrative of the container covers its contained resources
             if primitive and value_path:
-                here: Any = {"value": value}  # `value` of a primitive is its value (as for the Java engine)
-                make_node: Any = lambda here=here: here  # noqa: E731
+                if as_value is None:
+                    as_value = {"value": value}
+                    value_node = (lambda here=as_value: here)  # noqa: E731
+                here: Any = as_value
+                make_node: Any = value_node
             else:
-                here = value  # a resource as such: an expression may start with its type (Bundle.entry...)
-                make_node = (lambda: value) if as_such else (lambda: _fhirpath_node(value, type_path))
+                here, make_node = value, as_node
             try:
                 result = invariant.evaluate(here, make_node, context, env)
             except Exception:
