@@ -414,8 +414,9 @@ class _Plan:
     type_path: str
 
 
-#: (child, type code, primitive, well-formed test, counted, single, direct plan): FhirValidator._dispatch
-_Dispatch = tuple[Node, str | None, bool, Any, bool, bool, "_Plan | None"]
+#: ("_" + name, child, type code, primitive, well-formed test, counted, single, direct plan):
+#: FhirValidator._dispatch
+_Dispatch = tuple[str, Node, str | None, bool, Any, bool, bool, "_Plan | None"]
 
 
 @dataclass
@@ -625,12 +626,18 @@ class FhirValidator:
             dispatch = {}
         for key, value in obj.items():
             entry = dispatch.get(key)
-            if entry is not None and value is not None and "_" + key not in obj:
-                child, code, primitive, plain, counted, single, direct = entry
-                if plain is not None and plain(value):  # a well-formed value: nothing more to check
-                    if counted:
-                        counts[child] = counts.get(child, 0) + 1
-                    continue
+            if entry is not None and value is not None and entry[0] not in obj:
+                _, child, code, primitive, plain, counted, single, direct = entry
+                if plain is not None:  # a primitive whose well-formed values need nothing more
+                    if single:
+                        if plain(value):
+                            if counted:
+                                counts[child] = counts.get(child, 0) + 1
+                            continue
+                    elif type(value) is list and value and all(map(plain, value)):
+                        if counted:
+                            counts[child] = counts.get(child, 0) + len(value)
+                        continue
                 if direct is not None and type(value) is dict and value:  # an object as _item walks it
                     if counted:
                         counts[child] = counts.get(child, 0) + 1
@@ -685,9 +692,10 @@ class FhirValidator:
             out.extend(issue for _, issue in problems)
 
     def _dispatch(self, node: Node, tree: TypeTree) -> dict[str, _Dispatch]:
-        """Per JSON name of a child of ``node``: (child, type code, primitive, test, counted, single,
-        direct). The test is set for a primitive whose single value needs no check beyond being well
-        formed (no repetition, slices, fixed value, pattern, checked binding or invariant); counted:
+        """Per JSON name of a child of ``node``: (name of its id and extensions, child, type code,
+        primitive, test, counted, single, direct). The test is set for a primitive whose values need
+        no check beyond being well formed (no slices, fixed value, pattern, checked binding or
+        invariant); counted:
         the child has a cardinality to check; single: one value, neither repeating nor sliced;
         direct: the plan of a single object whose walk needs nothing of :meth:`_item` but the walk
         of its children, its reference and its invariants (:meth:`_walk_object`)."""
@@ -696,7 +704,7 @@ class FhirValidator:
         for key, (child, code) in node.by_name.items():
             primitive = code is not None and self._is_primitive(code)
             test = _WELL_FORMED.get(code) if primitive and code is not None else None
-            if child.repeats or child.slices or child.fixed is not None or child.pattern is not None or \
+            if child.slices or child.fixed is not None or child.pattern is not None or \
                     child.constraints or (child.binding is not None and code == "code"
                                           and child.binding[0] in ("required", "extensible")):
                 test = None
@@ -710,7 +718,7 @@ class FhirValidator:
                     plan = child.plans[as_object] = self._plan(child, as_object, tree)
                 if plan.kind is _OBJECT and plan.target is not None and not plan.extension:
                     direct = plan
-            found[key] = (child, code, primitive, test, id(child) in counted, single, direct)
+            found[key] = ("_" + key, child, code, primitive, test, id(child) in counted, single, direct)
         return found
 
     def _walk_object(self, out: list[Issue], value: dict[str, Any], node: Node, plan: _Plan, path: str) -> None:
