@@ -33,7 +33,7 @@ DIGITS = "0123456789"
 
 def is_digits(value: str) -> bool:
     """True when ``value`` is non-empty and made of ASCII digits only (``str.isdigit`` accepts more)."""
-    return bool(value) and all(ch in DIGITS for ch in value)
+    return value.isascii() and value.isdigit()
 
 
 def shown(value: str, limit: int = 40) -> str:

@@ -29,7 +29,7 @@ def check_digit(first12: str) -> int:
     """
     if len(first12) != GLN_LENGTH - 1 or not is_digits(first12):
         raise ValueError(f"a GLN check digit is computed from 12 digits, not {first12!r}")
-    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12))
+    total = sum(map(int, first12[0::2])) + 3 * sum(map(int, first12[1::2]))
     return (10 - total % 10) % 10
 
 
@@ -65,4 +65,4 @@ def problems(value: str) -> list[Problem]:
 
 def is_valid(value: str) -> bool:
     """True when ``value`` is 13 digits with a correct GS1 check digit."""
-    return not problems(value)
+    return len(value) == GLN_LENGTH and is_digits(value) and int(value[12]) == check_digit(value[:12])

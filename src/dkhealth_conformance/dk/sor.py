@@ -44,4 +44,4 @@ def problems(value: str, *, max_digits: int | None = None) -> list[Problem]:
 
 def is_valid(value: str, *, max_digits: int | None = None) -> bool:
     """True when ``value`` is a SOR code of at least 11 digits (and at most ``max_digits``)."""
-    return not problems(value, max_digits=max_digits)
+    return is_digits(value) and SOR_MIN_DIGITS <= len(value) <= (max_digits or len(value))

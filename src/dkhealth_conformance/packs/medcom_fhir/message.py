@@ -7,7 +7,6 @@ standard it is checked against, and returns issues located by FHIRPath with indi
 
 from __future__ import annotations
 
-import functools
 import html
 import re
 from collections.abc import Iterator
@@ -313,13 +312,11 @@ def _organization_problems(msg: Message, ref: Any, path: str, role: str, rule: A
     return out
 
 
-@functools.lru_cache(maxsize=1024)
 def _valid_sor(value: str) -> bool:
-    """Whether ``dk.check_sor`` finds nothing in ``value`` (organizations recur from message to message)."""
+    """Whether ``dk.check_sor`` finds nothing in ``value``."""
     return dk.sor.is_valid(value)
 
 
-@functools.lru_cache(maxsize=1024)
 def _valid_gln(value: str) -> bool:
     """Whether ``dk.check_gln`` finds nothing in ``value``."""
     return dk.gln.is_valid(value)
