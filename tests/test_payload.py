@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import codecs
+import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dkhealth_conformance import payload as pl
 from dkhealth_conformance import validate
@@ -144,3 +147,24 @@ def test_brackets_inside_json_strings_do_not_count_as_depth() -> None:
 ])
 def test_json_depth_counts_brackets_outside_strings(text: str, depth: int) -> None:
     assert pl._json_depth(text, 100) == depth
+
+
+def _nesting(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_nesting, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_nesting, value), default=0)
+    return 0
+
+
+_JSON_TEXT = st.text(alphabet=st.sampled_from(['"', "\\", "[", "]", "{", "}", "a", "æ", "\n", "\u2028", "\U0001f600"]))
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | _JSON_TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_JSON_TEXT, inner, max_size=4),
+    max_leaves=30)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_JSON_VALUES, st.booleans())
+def test_json_depth_is_the_nesting_of_any_document(value: object, ascii_only: bool) -> None:
+    assert pl._json_depth(json.dumps(value, ensure_ascii=ascii_only), 100) == _nesting(value)
