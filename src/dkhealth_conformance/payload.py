@@ -78,6 +78,8 @@ class Payload:
     issues: list[Issue] = field(default_factory=list)
     #: where the payload came from when it was unwrapped from a transport envelope
     container: str | None = None
+    #: what a pack learnt of the payload while recognising it, for its validator to reuse (by key)
+    notes: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def digest(self) -> str:
@@ -164,9 +166,12 @@ def _too_large(size: int, limits: Limits) -> Issue:
     )
 
 
+_DEFAULT_LIMITS = Limits()
+
+
 def load(source: Any, name: str | None = None, limits: Limits | None = None) -> Payload:
     """Read, sniff, decode and parse ``source``. Problems become fatal issues on the payload."""
-    limits = limits or Limits()
+    limits = limits or _DEFAULT_LIMITS
     label, data, issues = read_source(source, name, limits)
     if data is None:
         return Payload(label, b"", UNREADABLE, issues=issues)
@@ -175,30 +180,50 @@ def load(source: Any, name: str | None = None, limits: Limits | None = None) -> 
 
 def from_bytes(name: str, data: bytes, limits: Limits | None = None, container: str | None = None) -> Payload:
     """Sniff and parse bytes already in memory."""
-    limits = limits or Limits()
+    limits = limits or _DEFAULT_LIMITS
     payload = Payload(name, data, container=container)
     if len(data) > limits.max_bytes:
         payload.format = BINARY
         payload.issues.append(_too_large(len(data), limits))
         return payload
-    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not head:
-        payload.format = EMPTY
-        payload.issues.append(R.PAYLOAD_EMPTY.issue("the payload is empty"))
-        return payload
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return _sniff_text(payload, "utf-16", limits)
+    if data[:1] == b"<":  # the common case: no BOM or blanks to skip, so neither empty nor UTF-16
+        head = data
+    else:
+        head = data.lstrip(b"\xef\xbb\xbf \t\r\n")
+        if not head:
+            payload.format = EMPTY
+            payload.issues.append(R.PAYLOAD_EMPTY.issue("the payload is empty"))
+            return payload
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return _sniff_text(payload, "utf-16", limits)
     if data.find(b"\x00", 0, 8192) >= 0:
         payload.format = BINARY
         message = "the payload contains NUL bytes: it is binary, not a text message"
         payload.issues.append(R.PAYLOAD_BINARY.issue(message))
         return payload
     encoding = "utf-8"
-    if head.startswith(b"<"):
-        match = _XML_DECL.match(head)
-        if match:
-            encoding = match.group(1).decode("ascii")
+    if head[:1] == b"<":
+        encoding = _declared_encoding(head) or encoding
     return _sniff_text(payload, encoding, limits)
+
+
+#: XML declarations seen (the text up to the first ``>``) and the encoding they declare
+_DECLARATIONS: dict[bytes, str | None] = {}
+
+
+def _declared_encoding(head: bytes) -> str | None:
+    """The encoding named in the XML declaration at the start of ``head``, or None. The answer
+    depends only on the text up to the first ``>``, and senders use a handful of declarations, so
+    they are remembered."""
+    end = head.find(b">", 0, 512)
+    key = head[: end + 1] if end >= 0 else None
+    if key is not None and key in _DECLARATIONS:
+        return _DECLARATIONS[key]
+    match = _XML_DECL.match(head)
+    encoding = match.group(1).decode("ascii") if match else None
+    if key is not None and len(_DECLARATIONS) < 256:
+        _DECLARATIONS[key] = encoding
+    return encoding
 
 
 def _sniff_text(payload: Payload, encoding: str, limits: Limits) -> Payload:
@@ -210,8 +235,14 @@ def _sniff_text(payload: Payload, encoding: str, limits: Limits) -> Payload:
         message = f"unknown character encoding {encoding!r} declared"
         payload.issues.append(R.PAYLOAD_UNDECODABLE.issue(message))
         return payload
+    name = codec.name
     try:
-        text = data.decode(codec.name if codec.name != "utf-8" else "utf-8-sig")
+        if name != "utf-8":
+            text = data.decode(name)
+        elif data[:3] == codecs.BOM_UTF8:
+            text = data.decode("utf-8-sig")
+        else:  # the same text as "utf-8-sig" gives without a BOM, by the C decoder
+            text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         payload.format = TEXT
@@ -222,8 +253,12 @@ def _sniff_text(payload: Payload, encoding: str, limits: Limits) -> Payload:
             )
         )
         return payload
-    payload.encoding, payload.text = codec.name, text
-    _check_mojibake(payload)
+    payload.encoding, payload.text = name, text
+    if "Ã" in text:  # every mojibake pattern starts with it; this scan costs less than the search
+        _check_mojibake(payload)
+    if text[:1] == "<":
+        _parse_xml(payload)
+        return payload
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped.startswith("<"):
         _parse_xml(payload)
@@ -262,23 +297,26 @@ def _has_doctype(text: str) -> bool:
 
 def _parse_xml(payload: Payload) -> None:
     payload.format = XML
-    if payload.text is not None and _has_doctype(payload.text):
+    text = payload.text
+    if text is not None and "<!DOCTYPE" in text and _has_doctype(text):
         # refused before parsing, so that entity declarations (billion laughs) are never expanded
-        line = payload.text.count("\n", 0, payload.text.find("<!DOCTYPE")) + 1
+        line = text.count("\n", 0, text.find("<!DOCTYPE")) + 1
         payload.issues.append(_dtd_forbidden(line))
         return
+    parser = getattr(_PARSERS, "parser", None) or _shared_parser()
     try:
-        tree = etree.ElementTree(etree.fromstring(payload.data, _shared_parser()))
+        root = etree.fromstring(payload.data, parser)
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if exc.position else (None, None)
         payload.issues.append(R.XML_MALFORMED.issue(str(exc.msg or exc), line=line, column=column))
         return
+    tree = root.getroottree()
     info = tree.docinfo
-    if getattr(info, "doctype", "") or info.internalDTD is not None:
+    if info.internalDTD is not None or info.doctype:
         payload.issues.append(_dtd_forbidden(1))
         return
-    tag = tree.getroot().tag  # Clark notation: {namespace}local
-    namespace, _, local = tag[1:].partition("}") if tag.startswith("{") else (None, "", tag)
+    tag = root.tag  # Clark notation: {namespace}local
+    namespace, _, local = tag[1:].partition("}") if tag[:1] == "{" else (None, "", tag)
     payload.xml, payload.root, payload.namespace = tree, local, namespace
     payload.format = _xml_format(local, namespace)
 

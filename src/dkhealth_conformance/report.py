@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -183,6 +184,15 @@ class Report:
             "tool_version": self.tool_version,
         }
 
+    def digest_of(self, data: bytes) -> None:
+        """Set :attr:`digest` to the sha256 of ``data``, computed when it is first read: a report
+        that is only asked whether it passes never pays for it."""
+        self.__dict__["_digest_of"] = data
+
+    def __getstate__(self) -> dict[str, Any]:
+        self.__dict__["digest"] = _get_digest(self)  # a pickled report carries the digest, not the payload
+        return {k: v for k, v in self.__dict__.items() if k != "_digest_of"}
+
     def to_operation_outcome(self) -> dict[str, Any]:
         """This report as a FHIR R4 ``OperationOutcome`` resource (a dict)."""
         from .render.outcome import operation_outcome
@@ -194,3 +204,21 @@ class Report:
         from .render.sarif import sarif_log
 
         return sarif_log([self])
+
+
+def _get_digest(report: Report) -> str:
+    state = report.__dict__
+    data = state.pop("_digest_of", None)
+    if data is not None:
+        state["digest"] = hashlib.sha256(data).hexdigest()
+    return str(state["digest"])
+
+
+def _set_digest(report: Report, value: str) -> None:
+    report.__dict__.pop("_digest_of", None)
+    report.__dict__["digest"] = value
+
+
+# ``digest`` stays a dataclass field (constructor, equality, repr) and is read through this property,
+# so that :meth:`Report.digest_of` can leave the hashing until the digest is wanted
+Report.digest = property(_get_digest, _set_digest, doc="sha256 of the payload (hexadecimal)")  # type: ignore[assignment]

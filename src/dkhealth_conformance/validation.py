@@ -5,8 +5,8 @@
 
 from __future__ import annotations
 
-import time
 import traceback
+from time import perf_counter
 from typing import Any
 
 from . import core_rules as R
@@ -43,15 +43,15 @@ def validate(
     already parsed JSON ``dict``. ``standard`` forces a standard (``ID`` or ``ID@VERSION``) instead
     of detecting it.
     """
-    started = time.perf_counter()
+    started = perf_counter()
     report = Report(name=name or "<payload>", digest="", size=0, format="unknown", tool_version=__version__)
     try:
         payload = payload_mod.load(source, name=name, limits=limits)
-        report.timings["read"] = _ms(started)
+        report.timings["read"] = (perf_counter() - started) * 1000.0
         validate_payload(payload, report, standard, options or Options(), registry or default_registry())
     except Exception as exc:  # the library never raises to its caller
         report.add([internal_error(exc)])
-    report.timings["total"] = _ms(started)
+    report.timings["total"] = (perf_counter() - started) * 1000.0
     return report
 
 
@@ -59,26 +59,29 @@ def validate_payload(
     payload: Payload, report: Report, standard: str | None, options: Options, registry: Registry
 ) -> None:
     """Fill ``report`` for an already loaded payload (used for nested payloads too)."""
-    report.name, report.digest, report.size = payload.name, payload.digest, len(payload.data)
+    report.name, report.size = payload.name, len(payload.data)
+    report.digest_of(payload.data)
     report.format, report.text = payload.format, payload.text
-    report.add(payload.issues)
-    if payload.fatal:
-        return
-    started = time.perf_counter()
+    if payload.issues:
+        report.add(payload.issues)
+        if payload.fatal:
+            return
+    started = perf_counter()
     try:
         chosen = _choose_standard(payload, standard, registry)
     except UnknownStandard as exc:
         report.add([R.STANDARD_UNKNOWN.issue(f"no installed pack provides the standard {exc.args[0]!r}")])
         return
-    report.timings["detect"] = _ms(started)
+    timings = report.timings
+    timings["detect"] = (perf_counter() - started) * 1000.0
     if chosen is None:
         report.add([unrecognised(payload, registry, standard)])
         return
     pack, found = chosen
     report.standard, report.version = found.id, found.version
-    started = time.perf_counter()
+    started = perf_counter()
     issues = pack.validate(payload, found, options)
-    report.timings["validate"] = _ms(started)
+    timings["validate"] = (perf_counter() - started) * 1000.0
     report.add(issues)
 
 
@@ -113,6 +116,3 @@ def internal_error(exc: BaseException) -> Issue:
         "please report it with the payload's sha256 and this message."
     )
 
-
-def _ms(started: float) -> float:
-    return (time.perf_counter() - started) * 1000.0

@@ -20,10 +20,8 @@ from ...registry import Options, Standard
 from ...report import Issue, Severity
 from ...xmlmodel.loader import load_all
 from ...xmlmodel.model import Letter, Schema
-from ...xmlmodel.xsd import compiled
 from . import rules as R
-from .business import business_issues, letters_of
-from .navigation import declared_children
+from .business import Plan, business_issues, plan_of
 from .official import official_issues
 from .receipts import correlate, index_letters, receipt_issues
 from .rules import OIOXML_RULES
@@ -93,34 +91,61 @@ class OioxmlPack:
     def detect(self, payload: Payload) -> Standard | None:
         if payload.format != OIOXML or payload.xml is None:
             return None
-        schema = models().get(payload.namespace or "")
-        if schema is None:
+        plan = (_PLANS or plans()).get(payload.namespace or "")
+        if plan is None:
             return _EMESSAGE_UNKNOWN
-        for _element, letter in letters_of(schema, payload.xml.getroot()):
-            return self._by_letter[(schema.namespace, letter.element)]
+        root = payload.xml.getroot()
+        scanned = plan.scan(root)
+        # kept for validate(): the letters are looked up once per document
+        payload.notes = {**(payload.notes or {}), _SCANNED: (root, scanned)}
+        for _element, letter in scanned[0]:
+            return self._standard_of(plan, letter)
         return _EMESSAGE_UNKNOWN
 
+    def _standard_of(self, plan: Plan, letter: Letter) -> Standard:
+        return self._by_letter[(plan.model.namespace, letter.element)]
+
     def validate(self, payload: Payload, standard: Standard, options: Options) -> list[Issue]:
-        return validate_emessage(payload.xml, payload.namespace, options, payload.container)
+        noted = payload.notes.get(_SCANNED) if payload.notes else None
+        return validate_emessage(payload.xml, payload.namespace, options, payload.container,
+                                 scanned=noted[1] if noted is not None and noted[0] is payload.xml.getroot() else None)
 
 
-def validate_emessage(tree: Any, namespace: str | None, options: Options, container: str | None = None) -> list[Issue]:
-    """All layers for one parsed Emessage: structure, business rules, official schema."""
-    schema = models().get(namespace or "")
-    if schema is None:
+#: the key of :meth:`OioxmlPack.detect`'s note on a payload: the root and its :meth:`Plan.scan`
+_SCANNED = "oioxml.scan"
+_PLANS: dict[str, Plan] = {}
+
+
+def plans() -> dict[str, Plan]:
+    """The :class:`~.business.Plan` of each bundled namespace model, by namespace URI."""
+    if not _PLANS:
+        _PLANS.update((namespace, plan_of(schema)) for namespace, schema in models().items())
+    return _PLANS
+
+
+def validate_emessage(tree: Any, namespace: str | None, options: Options, container: str | None = None, *,
+                      scanned: tuple[list[tuple[Any, Letter]], list[tuple[Any, str]]] | None = None) -> list[Issue]:
+    """All layers for one parsed Emessage: structure, business rules, official schema. ``scanned``:
+    the root's :meth:`~.business.Plan.scan`, when already made."""
+    plan = (_PLANS or plans()).get(namespace or "")
+    if plan is None:
         known = ", ".join(sorted(models()))
         return [R.NAMESPACE_UNKNOWN.issue(f"namespace {namespace!r} is not a modelled MedCom OIOXML version; "
                                           f"known: {known}", "/Emessage", line=tree.getroot().sourceline)]
+    schema = plan.model
     root = tree.getroot()
-    issues = schema_issues(compiled(schema), tree, container, functools.partial(declared_children, schema))
-    letters = list(letters_of(schema, root))
+    issues = schema_issues(plan.xsd, tree, container, plan.declared)
+    letters, receipts = scanned or plan.scan(root)
     if not letters:
         names = ", ".join(schema.letters)
         issues.append(R.LETTER_UNKNOWN.issue(f"no letter of namespace {schema.key} found (expected one of {names})",
                                              "/Emessage", line=root.sourceline))
-    business = [*business_issues(schema, root, letters, container), *receipt_issues(root, container)]
-    issues = _specific_first(issues, business)
-    if options.extra.get("correlate"):
+    business = business_issues(schema, root, letters, container)
+    if receipts:
+        business.extend(receipt_issues(root, container, receipts))
+    if business:
+        issues = _specific_first(issues, business)
+    if options.extra and options.extra.get("correlate"):
         issues.extend(correlate(root, index_letters(str(options.extra["correlate"])), container))
     if options.schema_dir:
         issues.extend(official_issues(options.schema_dir, schema.namespace, tree, container))

@@ -26,32 +26,39 @@ def _kids(node: Any, name: str) -> list[Any]:
     return list(node.iterchildren("{*}" + name))
 
 
+def _has(node: Any, name: str) -> bool:
+    """Whether ``node`` has a child named ``name`` in any namespace."""
+    return next(node.iterchildren("{*}" + name), None) is not None
+
+
 def _text(node: Any, *path: str) -> str | None:
     for name in path:
         node = next(node.iterchildren("{*}" + name), None) if node is not None else None
     return (node.text or "").strip() if node is not None else None
 
 
-def receipt_issues(root: Any, container: str | None = None) -> list[Issue]:
-    """Rules on each receipt of an Emessage that need no other document."""
+def receipt_issues(root: Any, container: str | None = None,
+                   receipts: list[tuple[Any, str]] | None = None) -> list[Issue]:
+    """Rules on each receipt of an Emessage that need no other document (``receipts``: the receipts
+    among the children of ``root`` with their kind, when already known)."""
+    if receipts is None:
+        receipts = [(child, kind) for child in root if (kind := local_name(child)) in RECEIPTS]
     issues: list[Issue] = []
-    for receipt in root:
-        kind = local_name(receipt)
-        if kind not in RECEIPTS:
-            continue
+    for receipt, kind in receipts:
         original = next(receipt.iterchildren("{*}OriginalEmessage"), None)
         if original is None:
             continue
         letters = _kids(original, "OriginalLetter")
-        refusals = list(original.iter("{*}RefuseCode", "{*}RefuseText"))
         if kind == POSITIVE:
-            for node in refusals:
+            for node in original.iter("{*}RefuseCode", "{*}RefuseText"):
                 issues.append(R.REFUSE_ON_POSITIVE.issue(f"<{local_name(node)}> in a positive receipt",
                                                          location_of(node, container)))
-        elif not _kids(original, "RefuseCode") and (not letters or any(not _kids(x, "RefuseCode") for x in letters)):
+        elif not _has(original, "RefuseCode") and (not letters or any(not _has(x, "RefuseCode") for x in letters)):
             issues.append(R.REFUSE_MISSING.issue(
                 "give a RefuseCode for the whole Emessage or for every OriginalLetter",
                 location_of(original, container)))
+        if len(letters) < 2:
+            continue
         seen: set[str] = set()
         for letter in letters:
             identifier = _text(letter, "OriginalLetterIdentifier")
