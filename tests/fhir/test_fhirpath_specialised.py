@@ -103,6 +103,22 @@ SPECIALISED: list[tuple[str, bool | None]] = [
     ("identifier.where(system.startsWith('urn')).value", True), ("name.exists(given)", False),
     ("name.ofType(Patient)", True), ("name.given.ofType(Patient)", False), ("name.is(Patient)", False),
     ("telecom.is(Patient)", True), ("gender.is(Patient)", False),
+    # x = 'a' or x = 'b' or …
+    ("identifier.where(system = 'a' or system = 'urn:oid:x' or system = 'b').value", True),
+    ("identifier.where(system = 'a' or 'urn:oid:x' = system).value", True),
+    ("identifier.where((system = 'a') or (system = 'urn:oid:x')).value", True),
+    ("name.given = 'x' or name.given = 'z'", True), ("gender = 'male' or gender = 'female'", True),
+    ("gender = 'male' or gender = 'other'", True), ("telecom.system = 'a' or telecom.system = 'b'", True),
+    ("multipleBirth = 'x' or multipleBirth = 'y'", False), ("birthDate = 'a' or birthDate = 'b'", False),
+    ("active = 'a' or active = 'b'", False), ("name = 'a' or name = 'b'", True),
+    ("name.first() = 'a' or name.first() = 'b'", False), ("gender = 'female' or name.family = 'A'", True),
+    ("gender = 'male' or name.family = 'A'", True), ("gender = 'male' or gender = 1", False),
+    ("gender = 'x' or gender = '2020-01-01'", False), ("gender = 'female' or gender = '2020-01-01'", True),
+    ("gender = 'x' or gender != 'y'", True), ("'a' = 'b' or 'a' = 'a'", True),
+    # name.f(): the element of one object taken directly
+    ("gender.exists()", True), ("name.count()", True), ("identifier.first().value", True),
+    ("telecom.exists()", True), ("extension.exists()", True), ("name.given.count()", True),
+    ("name.family.exists()", True), ("identifier.value.count()", True),
     # logic
     ("gender or active", False), ("(identifier.count() > 1) xor active", True), ("active and {}", True),
     ("name.given.exists() implies active", True), ("{} implies active", True), ("active implies {}", True),
@@ -259,3 +275,22 @@ def test_shared_prefixes_match_fhirpathpy(expression: str) -> None:
             ResourceNode.create_node(r, r["resourceType"]) for r in resolver([
                 i.data if isinstance(i, ResourceNode) else i for i in inputs])], "arity": {0: []}}}})
     assert got == list(expected)
+
+
+@pytest.mark.parametrize(("expression", "resource", "answers"), [
+    ("gender.exists()", {"resourceType": "Patient", "gender": "male", "_gender": {"id": "g"}}, False),
+    ("gender.exists()", {"resourceType": "Patient", "_gender": {"id": "g"}}, False),
+    ("gender.exists()", {"resourceType": "Patient"}, True),
+    ("deceased.exists()", {"resourceType": "Patient", "deceasedBoolean": True}, True),
+    ("deceased.count()", {"resourceType": "Patient", "deceasedBoolean": True, "deceasedDateTime": "2020"}, False),
+    ("deceased.not()", {"resourceType": "Patient", "deceasedBoolean": False}, True),
+    ("value.substring(0, 1).toInteger()", {"value": "12"}, True),
+    ("value.substring(0, 1).toInteger()", {"value": ["1", "2"]}, False),
+    ("value.substring(0, 1).toInteger()", {"value": []}, True),
+    ("value.substring(0, 1).toInteger()", {"value": 12}, False),
+    ("system = 'a' or system = 'b'", {"system": "b", "_system": {"id": "s"}}, False),
+    ("system = 'a' or system = 'b'", {"system": ["a", "b"]}, True),
+    ("system = 'a' or system = 'b'", {"system": "2020-01-01"}, False),
+])
+def test_elements_taken_directly_match_fhirpathpy(expression: str, resource: dict[str, Any], answers: bool) -> None:
+    assert _agrees(expression, resource) is answers

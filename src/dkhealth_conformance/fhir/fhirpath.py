@@ -214,6 +214,22 @@ def _memoized(prefix: Expr, shared: _Shared) -> Expr:
     return memo
 
 
+def _member_then(name: str, step: Expr) -> Expr:
+    """``name.f()``: the element of one object taken directly, else as :func:`_path`."""
+    path, hidden = _path([name]), "_" + name
+
+    def member_then(focus: list[Any], env: Env) -> list[Any]:
+        if len(focus) == 1:
+            item = focus[0]
+            if isinstance(item, dict):
+                value = item.get(name)
+                if value is not None and hidden not in item:
+                    return step(value if isinstance(value, list) else [value], env)
+        return step(path(focus, env), env)
+
+    return member_then
+
+
 def _chain(steps: list[Expr]) -> Expr:
     """Each step applied to the result of the one before."""
     if len(steps) == 1:
@@ -358,6 +374,7 @@ class Compiler:
         invocations.reverse()
         steps: list[Expr] = []
         names: list[str] = []
+        lone: Expr | None = None  # the step of the first name alone (name.f())
         first_name = self._plain_member(base, first=True)
         if first_name is not None:
             names.append(first_name)
@@ -370,6 +387,8 @@ class Compiler:
                 continue
             if names:
                 steps.append(_path(names))
+                if len(steps) == 1 and names == [first_name]:
+                    lone = steps[0]
                 names = []
             digits = self._integer_arguments(invocation, "toInteger", 0)
             if digits == [] and steps and steps[-1] in self._substrings:
@@ -384,6 +403,8 @@ class Compiler:
                 steps = [_memoized(_chain(steps), self._shared([base, *invocations[:at + 1]]))]
         if names:
             steps.append(_path(names))
+        if len(steps) == 2 and first_name is not None and steps[0] is lone:
+            return _member_then(first_name, steps[1])  # name.f(): the most frequent chain
         return _chain(steps)
 
     def _function_name(self, node: dict[str, Any]) -> str | None:
@@ -551,6 +572,8 @@ class Compiler:
 
     def _OrExpression(self, node: dict[str, Any]) -> Expr:
         op = self._op(node)
+        if op == "or" and (one_of := self._one_of(node)) is not None:
+            return one_of
         left_node, right_node = self._kids(node)
         left, right = self._expr(left_node), self._expr(right_node)
         if op == "xor":
@@ -570,6 +593,41 @@ class Compiler:
             return [False] if a is False and b is False else []
 
         return either
+
+    def _one_of(self, node: dict[str, Any]) -> Expr | None:
+        """``x = 'a' or x = 'b' or …`` with the same ``x`` and plain string literals: ``x`` once
+        and a set. Each ``x = 'a'`` is empty for an empty x, false for several items, and gives up
+        on another value than a plain string, so the ``or`` of them is the same for all."""
+        operands: list[dict[str, Any]] = []
+        while node.get("type") == "OrExpression" and self._op(node) == "or":
+            left_node, right_node = self._kids(node)
+            operands.append(right_node)
+            node = left_node
+        operands.append(node)
+        subject: str | None = None
+        subject_node: dict[str, Any] = {}
+        values: set[str] = set()
+        for operand in operands:
+            while operand.get("type") in ("TermExpression", "ParenthesizedTerm") and \
+                    len(operand.get("children") or []) == 1 and operand["children"][0].get("type") != "LiteralTerm":
+                operand = operand["children"][0]
+            if operand.get("type") != "EqualityExpression" or self._op(operand) != "=":
+                return None
+            one, literal_node = self._kids(operand)
+            literal = self._literal_value(literal_node)
+            if not _plain_string(literal):
+                literal_node, one = one, literal_node
+                literal = self._literal_value(literal_node)
+                if not _plain_string(literal):
+                    return None
+            if literal is None or self._literal_value(one) is not None:
+                return None
+            text = _canonical(one)
+            if subject is not None and text != subject:
+                return None
+            subject, subject_node = text, one
+            values.add(literal[0])
+        return _one_of(self._expr(subject_node), frozenset(values))
 
     def _AndExpression(self, node: dict[str, Any]) -> Expr:
         left_node, right_node = self._kids(node)
@@ -872,6 +930,26 @@ def _mod(x: int, y: int) -> int:
     (fhirpathpy's Python % gives 1; y is not 0)."""
     remainder = abs(x) % abs(y)
     return remainder if x >= 0 else -remainder
+
+
+def _plain_string(constant: list[Any] | None) -> bool:
+    """Whether a literal's value is one string that does not look like a date or time."""
+    return constant is not None and len(constant) == 1 and isinstance(constant[0], str) and _is_plain(constant[0])
+
+
+def _one_of(subject: Expr, values: frozenset[str]) -> Expr:
+    def one_of(focus: list[Any], env: Env) -> list[Any]:
+        a = subject(focus, env)
+        if not a:
+            return []
+        if len(a) != 1:
+            return [False]
+        x = a[0]
+        if not isinstance(x, str) or _TEMPORAL.match(x) is not None:
+            raise Fallback
+        return [x in values]
+
+    return one_of
 
 
 def _equal_to_literal(other: Expr, constant: list[Any], differ: bool) -> Expr | None:
