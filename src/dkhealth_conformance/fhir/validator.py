@@ -151,8 +151,8 @@ class Node:
     #: per type code, what the walk of a (non-primitive) value works out from the definitions
     plans: dict[str, Any] = field(default_factory=dict)
     #: the FHIRPath invariants, compiled on first use: (key, severity, human, invariant, whether the
-    #: expression reads ``value``)
-    checks: list[tuple[str, str, str, Invariant, bool]] | None = None
+    #: expression reads ``value``, native answer where plain: _SHORTCUTS)
+    checks: list[tuple[str, str, str, Invariant, bool, Any]] | None = None
     #: the children whose maximum must be checked (a repeating, prohibited or choice element)
     capped: list[Node] = field(default_factory=list)
     #: below this count the minimum of the element or of one of its slices is not met
@@ -325,6 +325,28 @@ _NATIVE: dict[str, Any] = {
     "bdl-11": lambda b, root: b.get("type") != "document" or _first_resource_type(b) == "Composition",
     "bdl-12": lambda b, root: b.get("type") != "message" or _first_resource_type(b) == "MessageHeader",
 }
+def _ascii_digits(value: Any, least: int) -> bool:
+    return type(value) is str and len(value) >= least and value.isascii() and value.isdigit()
+
+
+def _gln_check_digit(value: Any) -> bool | None:
+    """DK Core gln-modulus-10 for 13 ASCII digits or more (the expression reads the first 13)."""
+    if type(value) is not str or len(value) < 13 or not (head := value[:13]).isascii() or not head.isdigit():
+        return None
+    return int(head[12]) == (10 - (sum(map(int, head[0:12:2])) + 3 * sum(map(int, head[1:12:2]))) % 10) % 10
+
+
+#: invariants answered natively where the answer is plain (the value of the element: None means the
+#: published expression decides): key -> (expression, answer). Only the exact expression is replaced.
+_SHORTCUTS: dict[str, tuple[str, Any]] = {
+    "gln-length": ("value.matches('^[0-9]{13}$')",
+                   lambda value: True if _ascii_digits(value, 13) and len(value) == 13 else None),
+    "gln-modulus-10": (
+        "((10-(" + "+".join(f"(value.substring({i},1).toInteger()*{3 if i % 2 else 1})" for i in range(12))
+        + ")mod(10))mod(10))=value.substring(12,1).toInteger()", _gln_check_digit),
+    "min-digits-sor": ("matches('^([0-9]){11,}$')", lambda value: True if _ascii_digits(value, 11) else None),
+}
+
 #: native invariants about contained resources, which hold for a resource that contains none
 _HOLD_WITHOUT_CONTAINED = frozenset({"dom-2", "dom-3", "dom-4", "dom-5"})
 #: the R4 texts of the native invariants: a profile that gives a key another expression is
@@ -1122,27 +1144,33 @@ class FhirValidator:
                     ) -> None:
         if not self.invariants or not (node.constraints or node.natives):
             return
-        resource = self._containers[-1] if self._containers else value
-        outer = self._containers[-2] if len(self._containers) > 1 else None
-        # a contained resource (also when walked on its own against a target profile): its container
-        inside = outer is not None and (".contained[" in path or (
-            "contained" in outer and any(c is resource for c in _contained(outer))))
-        root = outer if inside else resource
+        root: Any = None
         contained = ".contained[" in path and path.endswith("]")
-        nothing_contained = type(value) is dict and "contained" not in value
-        for key, severity, human in node.natives:
-            if (key == "dom-6" and contained) or (nothing_contained and key in _HOLD_WITHOUT_CONTAINED):
-                continue
-            if not _NATIVE[key](value, root):
-                level = Severity.WARNING if severity == "warning" else None
-                out.append(R.INVARIANT.issue(f"{key}: {human}", path, severity=level, key=key))
+        if node.natives:
+            nothing_contained = type(value) is dict and "contained" not in value
+            for key, severity, human in node.natives:
+                if (key == "dom-6" and contained) or (nothing_contained and key in _HOLD_WITHOUT_CONTAINED):
+                    continue
+                if key == "ref-1":  # the only one that reads the root resource
+                    if not (type(value) is dict and str(value.get("reference", ""))[:1] == "#"):
+                        continue  # not a local reference: holds
+                    if root is None:
+                        root = self._root_of(value, path)
+                if not _NATIVE[key](value, root):
+                    level = Severity.WARNING if severity == "warning" else None
+                    out.append(R.INVARIANT.issue(f"{key}: {human}", path, severity=level, key=key))
         if not node.constraints:
             return
+        resource = self._containers[-1] if self._containers else value
+        if root is None:
+            root = self._root_of(value, path)
         checks = node.checks
         if checks is None:
-            checks = node.checks = [(key, severity, human, invariant, bool(_VALUE_PATH.search(expression)))
-                                    for key, severity, human, expression in node.constraints
-                                    if (invariant := self._fhirpath_fn(expression)) is not None]
+            checks = node.checks = [
+                (key, severity, human, invariant, bool(_VALUE_PATH.search(expression)),
+                 shortcut[1] if primitive and (shortcut := _SHORTCUTS.get(key)) and shortcut[0] == expression else None)
+                for key, severity, human, expression in node.constraints
+                if (invariant := self._fhirpath_fn(expression)) is not None]
         cached = self._envs.get((id(resource), id(root)))
         if cached is None or cached[0] is not resource or cached[1] is not root:
             context = {"resource": resource, "rootResource": root}
@@ -1155,9 +1183,14 @@ class FhirValidator:
         value_node: Any = None
         # a resource as such: an expression may start with its type (Bundle.entry...)
         as_node: Any = (lambda: value) if as_such else (lambda: _fhirpath_node(value, type_path))
-        for key, severity, human, invariant, value_path in checks:
+        for key, severity, human, invariant, value_path, shortcut in checks:
             if key == "dom-6" and contained:
                 continue  # the narrative of the container covers its contained resources
+            if shortcut is not None and (answer := shortcut(value)) is not None:
+                if not answer:
+                    level = Severity.WARNING if severity == "warning" else None
+                    out.append(R.INVARIANT.issue(f"{key}: {human}", path, severity=level, key=key))
+                continue
             if primitive and value_path:
                 if as_value is None:
                     as_value = {"value": value}
@@ -1173,6 +1206,15 @@ class FhirValidator:
             if result == [False]:
                 level = Severity.WARNING if severity == "warning" else None
                 out.append(R.INVARIANT.issue(f"{key}: {human}", path, severity=level, key=key))
+
+    def _root_of(self, value: Any, path: str) -> Any:
+        """%rootResource of an invariant at ``path``: the resource being walked, or for a contained
+        resource (also when walked on its own against a target profile) its container."""
+        resource = self._containers[-1] if self._containers else value
+        outer = self._containers[-2] if len(self._containers) > 1 else None
+        inside = outer is not None and (".contained[" in path or (
+            "contained" in outer and any(c is resource for c in _contained(outer))))
+        return outer if inside else resource
 
     def _fhirpath_fn(self, expression: str) -> Invariant | None:
         if expression not in self._fhirpath:
