@@ -376,11 +376,15 @@ def _json_depth(text: str, limit: int) -> int:
     """Maximum bracket depth outside strings, at C speed whatever the text (a hostile payload costs
     linear time): on the UTF-8 bytes (the bytes of quotes, brackets and backslashes are never part
     of another character), escapes are cut out, then everything but quotes and brackets, then the
-    strings; the depth is summed by ``accumulate``."""
+    strings (as pairs of quotes when no string holds a bracket); the depth is summed by
+    ``accumulate``."""
     data = text.encode("utf-8", "surrogatepass")
     if b"\\" in data:
         data = _JSON_ESCAPE.sub(b"", data)
-    brackets = _JSON_STRING.sub(b"", data.translate(None, _NOT_STRUCTURE))
+    structure = data.translate(None, _NOT_STRUCTURE)
+    brackets = structure.replace(b'""', b"")  # strings without brackets, the usual case
+    if b'"' in brackets:  # a string with a bracket in it (its opening quote is left)
+        brackets = _JSON_STRING.sub(b"", structure)
     return max(itertools.accumulate(map(_STEP.__getitem__, brackets)), default=0)
 
 
