@@ -1714,19 +1714,30 @@ def _split_path(dpath: str) -> list[str]:
     return out
 
 
+_STEPS: dict[str, list[tuple[str, str | None]]] = {}
+
+
+def _steps(dpath: str) -> list[tuple[str, str | None]]:
+    """The segments of a discriminator path with the url of each ``extension('url')`` call, $this
+    left out (made once per path)."""
+    found = _STEPS.get(dpath)
+    if found is None:
+        found = _STEPS[dpath] = [
+            (segment, ext.group(1) if (ext := _EXTENSION_CALL.fullmatch(segment)) else None)
+            for segment in _path_segments(dpath) if segment != "$this"]
+    return found
+
+
 def _values_at(item: Any, dpath: str) -> list[Any]:
     values = [item]
-    for segment in _path_segments(dpath):
-        if segment == "$this":
-            continue
-        ext = _EXTENSION_CALL.fullmatch(segment)
+    for segment, url in _steps(dpath):
         nxt: list[Any] = []
         for v in values:
             if not isinstance(v, dict):
                 continue
             found: list[Any]
-            if ext:
-                found = [e for e in v.get("extension") or [] if isinstance(e, dict) and e.get("url") == ext.group(1)]
+            if url is not None:
+                found = [e for e in v.get("extension") or [] if isinstance(e, dict) and e.get("url") == url]
             else:
                 got = v.get(segment)
                 if got is None:  # a choice element: value stands for valueCoding, valueString, ...
