@@ -172,6 +172,8 @@ _DEFAULT_LIMITS = Limits()
 def load(source: Any, name: str | None = None, limits: Limits | None = None) -> Payload:
     """Read, sniff, decode and parse ``source``. Problems become fatal issues on the payload."""
     limits = limits or _DEFAULT_LIMITS
+    if type(source) is bytes:  # the common case, without the other questions read_source() asks
+        return from_bytes(name or "<bytes>", source, limits)
     label, data, issues = read_source(source, name, limits)
     if data is None:
         return Payload(label, b"", UNREADABLE, issues=issues)

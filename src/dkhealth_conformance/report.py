@@ -90,7 +90,7 @@ class Issue:
         }
 
 
-@dataclass
+@dataclass(init=False)
 class Report:
     """The result of validating one payload.
 
@@ -110,8 +110,21 @@ class Report:
     #: the decoded text of the payload, kept for renderers that quote the offending line
     text: str | None = field(default=None, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        self.issues = sorted(self.issues, key=Issue.sort_key)
+    def __init__(self, name: str, digest: str, size: int, format: str, standard: str | None = None,
+                 version: str | None = None, issues: list[Issue] | None = None,
+                 timings: dict[str, float] | None = None, tool_version: str = "", text: str | None = None) -> None:
+        # the dataclass's own __init__, written out: a report is made for every payload, and this one
+        # sets ``digest`` without the property below
+        self.name = name
+        self.__dict__["digest"] = digest
+        self.size = size
+        self.format = format
+        self.standard = standard
+        self.version = version
+        self.issues = [] if issues is None else sorted(issues, key=Issue.sort_key)
+        self.timings = {} if timings is None else timings
+        self.tool_version = tool_version
+        self.text = text
 
     def add(self, issues: list[Issue]) -> None:
         if not issues:

@@ -68,7 +68,7 @@ def validate_payload(
             return
     started = perf_counter()
     try:
-        chosen = _choose_standard(payload, standard, registry)
+        chosen = registry.recognise(payload) if standard is None else _choose_standard(payload, standard, registry)
     except UnknownStandard as exc:
         report.add([R.STANDARD_UNKNOWN.issue(f"no installed pack provides the standard {exc.args[0]!r}")])
         return

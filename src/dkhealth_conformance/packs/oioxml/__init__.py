@@ -21,7 +21,7 @@ from ...report import Issue, Severity
 from ...xmlmodel.loader import load_all
 from ...xmlmodel.model import Letter, Schema
 from . import rules as R
-from .business import Plan, business_issues, plan_of
+from .business import Plan, plan_issues, plan_of
 from .official import official_issues
 from .receipts import correlate, index_letters, receipt_issues
 from .rules import OIOXML_RULES
@@ -97,13 +97,13 @@ class OioxmlPack:
         root = payload.xml.getroot()
         scanned = plan.scan(root)
         # kept for validate(): the letters are looked up once per document
-        payload.notes = {**(payload.notes or {}), _SCANNED: (root, scanned)}
+        if payload.notes is None:
+            payload.notes = {_SCANNED: (root, scanned)}
+        else:
+            payload.notes[_SCANNED] = (root, scanned)
         for _element, letter in scanned[0]:
-            return self._standard_of(plan, letter)
+            return self._by_letter[(plan.model.namespace, letter.element)]
         return _EMESSAGE_UNKNOWN
-
-    def _standard_of(self, plan: Plan, letter: Letter) -> Standard:
-        return self._by_letter[(plan.model.namespace, letter.element)]
 
     def validate(self, payload: Payload, standard: Standard, options: Options) -> list[Issue]:
         noted = payload.notes.get(_SCANNED) if payload.notes else None
@@ -140,7 +140,7 @@ def validate_emessage(tree: Any, namespace: str | None, options: Options, contai
         names = ", ".join(schema.letters)
         issues.append(R.LETTER_UNKNOWN.issue(f"no letter of namespace {schema.key} found (expected one of {names})",
                                              "/Emessage", line=root.sourceline))
-    business = business_issues(schema, root, letters, container)
+    business = plan_issues(plan, root, letters, container)
     if receipts:
         business.extend(receipt_issues(root, container, receipts))
     if business:

@@ -32,12 +32,6 @@ from .receipts import RECEIPTS
 UNKNOWN_CPR = "0000000000"
 
 
-def _children(element: Any) -> dict[Any, Any]:
-    """The children of ``element`` by tag (Clark notation), the first of each tag. One pass over the
-    children: cheaper than a search per name."""
-    return {child.tag: child for child in reversed(element)}
-
-
 def _child(element: Any, tag: str) -> Any:
     """The first child ``tag`` (Clark notation) of ``element``, or None (also for a None element)."""
     return next(element.iterchildren(tag), None) if element is not None else None
@@ -49,18 +43,58 @@ def _text(node: Any) -> str | None:
 
 def _timestamp(element: Any, tags: dict[str, str]) -> _dt.datetime | None:
     """``Date`` + ``Time``/``TimeWithSec`` children (``tags``: :attr:`Plan.tag`) as a datetime, or
-    None when not parseable."""
+    None when not parseable. The first child of each name counts."""
     if element is None:
         return None
-    kids = _children(element)
-    date = _text(kids.get(tags["Date"]))
-    time = _text(kids.get(tags["Time"])) or _text(kids.get(tags["TimeWithSec"]))
-    if not date or not time:
+    date_tag, time_tag = tags["Date"], tags["Time"]
+    children = element[:]
+    if len(children) == 2 and children[0].tag == date_tag and children[1].tag == time_tag:
+        date, time = children  # the usual form: no other child to look through
+        seconds = None
+    else:
+        seconds_tag = tags["TimeWithSec"]
+        date = time = seconds = None
+        for child in children:
+            tag = child.tag
+            if tag == date_tag:
+                date = child if date is None else date
+            elif tag == time_tag:
+                time = child if time is None else time
+            elif tag == seconds_tag:
+                seconds = child if seconds is None else seconds
+    day, clock = _text(date), _text(time) or _text(seconds)
+    if not day or not clock:
         return None
     try:
-        return _dt.datetime.fromisoformat(f"{date}T{time}")
+        return _dt.datetime.fromisoformat(f"{day}T{clock}")
     except ValueError:
         return None
+
+
+def _first_child(element: Any, tag: str) -> Any:
+    """:func:`_child`, looking at the first child before searching (the usual place of the child
+    the rules ask for: ``Envelope`` in an Emessage, ``Sent`` in the Envelope)."""
+    if element is None:
+        return None
+    try:
+        first = element[0]
+    except IndexError:
+        return None
+    return first if first.tag == tag else next(element.iterchildren(tag), None)
+
+
+def _identifier_code(element: Any, tag: str) -> Any:
+    """The first child ``tag`` (``IdentifierCode``) of the parent of ``element`` (an ``Identifier``).
+    Usually the element right after it: then only the siblings before it are looked at (in all, no
+    more than once each per run of siblings); otherwise lxml searches the parent's children."""
+    following = element.getnext()
+    if following is not None and following.tag == tag:
+        before = element.getprevious()
+        while before is not None and before.tag != tag:
+            before = before.getprevious()
+        if before is None:
+            return following
+    return next(element.getparent().iterchildren(tag), None)
 
 
 _CHECKED_KINDS = ("cpr", "gln", "sor")
@@ -195,16 +229,22 @@ def _identifier_check(kind: str, text: str | None) -> tuple[Issue, ...]:
     return found
 
 
-def _identifier_issues(plan: Plan, letter_el: Any, container: str | None) -> list[Issue]:
+def _identifier_issues(plan: Plan, letter_el: Any, container: str | None, header: Any = None,
+                       fields: dict[Any, Any] | None = None) -> list[Issue]:
     """CPR, GLN and SOR checks on the elements whose type says so, and on ``Identifier`` by its
-    ``IdentifierCode``. Only the matching elements are visited (lxml's C-level ``iter``)."""
+    ``IdentifierCode``. Only the matching elements are visited (lxml's C-level ``iter``). ``header``
+    and ``fields``: the letter's ``Letter`` header and its children by tag, when already read."""
     kinds = plan.kinds
     identifier, identifier_code = plan.tag["Identifier"], plan.tag["IdentifierCode"]
     issues: list[Issue] = []
     for element in letter_el.iter(plan.identifier_tags):
         tag = element.tag  # lxml builds the string on each access
         if tag == identifier:
-            code = next(element.getparent().iterchildren(identifier_code), None)
+            parent = element.getparent()
+            if parent is header and fields is not None:  # the letter's own identifier
+                code = fields.get(identifier_code)
+            else:
+                code = _identifier_code(element, identifier_code)
             kind = _IDENTIFIER_KINDS.get((code.text or "").strip() if code is not None else "", kinds.get(tag))
             if kind is None:
                 continue
@@ -220,26 +260,18 @@ def _identifier_issues(plan: Plan, letter_el: Any, container: str | None) -> lis
     return issues
 
 
-class _Sent:
-    """The Envelope's ``Sent`` timestamp of one Emessage, read when a letter first needs it."""
-
-    def __init__(self, root: Any, tags: dict[str, str]) -> None:
-        self.root, self.tags = root, tags
-        self.read = False
-        self.value: _dt.datetime | None = None
-
-    def get(self) -> _dt.datetime | None:
-        if not self.read:
-            tags = self.tags
-            self.value = _timestamp(_child(_child(self.root, tags["Envelope"]), tags["Sent"]), tags)
-            self.read = True
-        return self.value
+def _sent(root: Any, tags: dict[str, str], memo: dict[str, Any]) -> _dt.datetime | None:
+    """The Envelope's ``Sent`` timestamp, read once per document (``memo``)."""
+    if "sent" not in memo:
+        memo["sent"] = _timestamp(_first_child(_first_child(root, tags["Envelope"]), tags["Sent"]), tags)
+    sent: _dt.datetime | None = memo["sent"]
+    return sent
 
 
-def _header_issues(fields: dict[Any, Any], plan: Plan, letter: Letter, sent: _Sent,
+def _header_issues(fields: dict[Any, Any], plan: Plan, letter: Letter, root: Any, memo: dict[str, Any],
                    container: str | None) -> list[Issue]:
     """Rules on a letter's ``Letter`` header (``fields``: its children by tag, the first of each);
-    ``sent``: the Envelope's ``Sent``."""
+    ``root``: the Emessage, for the Envelope's ``Sent`` (read once per document, ``memo``)."""
     issues: list[Issue] = []
     tags = plan.tag
     node = fields.get(tags["VersionCode"])
@@ -268,7 +300,7 @@ def _header_issues(fields: dict[Any, Any], plan: Plan, letter: Letter, sent: _Se
     if authorisation is None:
         return issues
     authorised = _timestamp(authorisation, tags)
-    sent_at = sent.get() if authorised else None
+    sent_at = _sent(root, tags, memo) if authorised else None
     if sent_at and authorised and authorised > sent_at:
         issues.append(R.AUTHORISATION_AFTER_SENT.issue(
             f"the letter is authorised {authorised:%Y-%m-%d %H:%M}, after the envelope was sent "
@@ -276,26 +308,38 @@ def _header_issues(fields: dict[Any, Any], plan: Plan, letter: Letter, sent: _Se
     return issues
 
 
+def _header(letter_el: Any, tag: str) -> Any:
+    """The first child ``tag`` (the ``Letter`` header) of a letter element: normally its first child."""
+    try:
+        first = letter_el[0]
+    except IndexError:
+        return None
+    return first if first.tag == tag else next(letter_el.iterchildren(tag), None)
+
+
 def business_issues(model: Schema, root: Any, letters: list[tuple[Any, Letter]],
                     container: str | None = None) -> list[Issue]:
     """All business-rule issues of an Emessage in the namespace ``model`` (``letters``: its
     :func:`letters_of`). Elements are looked up in the model's namespace."""
-    plan = plan_of(model)
+    return plan_issues(plan_of(model), root, letters, container)
+
+
+def plan_issues(plan: Plan, root: Any, letters: list[tuple[Any, Letter]], container: str | None = None) -> list[Issue]:
+    """:func:`business_issues` with the model's :class:`Plan`."""
     letter_tag, identifier_tag = plan.tag["Letter"], plan.tag["Identifier"]
-    sent = _Sent(root, plan.tag)
+    memo: dict[str, Any] = {}
     issues: list[Issue] = []
     seen: dict[str, Any] = {}
     for letter_el, letter in letters:
-        found = _identifier_issues(plan, letter_el, container)
-        if found:
-            issues.extend(found)
-        for header in letter_el:  # the first child Letter: normally the first child
-            if header.tag == letter_tag:
-                break
-        else:
+        header = _header(letter_el, letter_tag)
+        if header is None:
+            issues.extend(_identifier_issues(plan, letter_el, container))
             continue
         fields = {child.tag: child for child in reversed(header)}
-        found = _header_issues(fields, plan, letter, sent, container)
+        found = _identifier_issues(plan, letter_el, container, header, fields)
+        if found:
+            issues.extend(found)
+        found = _header_issues(fields, plan, letter, root, memo, container)
         if found:
             issues.extend(found)
         identifier = fields.get(identifier_tag)

@@ -48,15 +48,23 @@ def receipt_issues(root: Any, container: str | None = None,
         original = next(receipt.iterchildren("{*}OriginalEmessage"), None)
         if original is None:
             continue
-        letters = _kids(original, "OriginalLetter")
         if kind == POSITIVE:
+            letters = _kids(original, "OriginalLetter")
             for node in original.iter("{*}RefuseCode", "{*}RefuseText"):
                 issues.append(R.REFUSE_ON_POSITIVE.issue(f"<{local_name(node)}> in a positive receipt",
                                                          location_of(node, container)))
-        elif not _has(original, "RefuseCode") and (not letters or any(not _has(x, "RefuseCode") for x in letters)):
-            issues.append(R.REFUSE_MISSING.issue(
-                "give a RefuseCode for the whole Emessage or for every OriginalLetter",
-                location_of(original, container)))
+        else:
+            # the OriginalLetters and whether a RefuseCode covers the whole Emessage, in one pass
+            letters, refused = [], False
+            for child in original.iterchildren("{*}OriginalLetter", "{*}RefuseCode"):
+                if child.tag.endswith("RefuseCode"):
+                    refused = True
+                else:
+                    letters.append(child)
+            if not refused and (not letters or any(not _has(x, "RefuseCode") for x in letters)):
+                issues.append(R.REFUSE_MISSING.issue(
+                    "give a RefuseCode for the whole Emessage or for every OriginalLetter",
+                    location_of(original, container)))
         if len(letters) < 2:
             continue
         seen: set[str] = set()
