@@ -62,7 +62,7 @@ class Limits:
     max_json_depth: int = DEFAULT_MAX_DEPTH
 
 
-@dataclass
+@dataclass(init=False)
 class Payload:
     """One input, read and sniffed. ``issues`` holds what went wrong while reading it."""
 
@@ -80,6 +80,16 @@ class Payload:
     container: str | None = None
     #: what a pack learnt of the payload while recognising it, for its validator to reuse (by key)
     notes: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+
+    def __init__(self, name: str, data: bytes, format: str = TEXT, encoding: str | None = None,
+                 text: str | None = None, xml: Any = None, json: Any = None, root: str | None = None,
+                 namespace: str | None = None, issues: list[Issue] | None = None, container: str | None = None,
+                 notes: dict[str, Any] | None = None) -> None:
+        # the dataclass's own __init__, written out: one payload is made per document
+        self.name, self.data, self.format, self.encoding, self.text = name, data, format, encoding, text
+        self.xml, self.json, self.root, self.namespace = xml, json, root, namespace
+        self.issues = [] if issues is None else issues
+        self.container, self.notes = container, notes
 
     @property
     def digest(self) -> str:

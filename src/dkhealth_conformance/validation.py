@@ -44,14 +44,15 @@ def validate(
     of detecting it.
     """
     started = perf_counter()
-    report = Report(name=name or "<payload>", digest="", size=0, format="unknown", tool_version=__version__)
+    report = Report(name or "<payload>", "", 0, "unknown", tool_version=__version__)
+    timings = report.timings
     try:
-        payload = payload_mod.load(source, name=name, limits=limits)
-        report.timings["read"] = (perf_counter() - started) * 1000.0
+        payload = payload_mod.load(source, name, limits)
+        timings["read"] = (perf_counter() - started) * 1000.0
         validate_payload(payload, report, standard, options or Options(), registry or default_registry())
     except Exception as exc:  # the library never raises to its caller
         report.add([internal_error(exc)])
-    report.timings["total"] = (perf_counter() - started) * 1000.0
+    timings["total"] = (perf_counter() - started) * 1000.0
     return report
 
 
@@ -59,9 +60,9 @@ def validate_payload(
     payload: Payload, report: Report, standard: str | None, options: Options, registry: Registry
 ) -> None:
     """Fill ``report`` for an already loaded payload (used for nested payloads too)."""
-    report.name, report.size = payload.name, len(payload.data)
-    report.digest_of(payload.data)
-    report.format, report.text = payload.format, payload.text
+    data = payload.data
+    report.name, report.size, report.format, report.text = payload.name, len(data), payload.format, payload.text
+    report.digest_of(data)
     if payload.issues:
         report.add(payload.issues)
         if payload.fatal:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import functools
+import operator
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -46,22 +47,27 @@ def _timestamp(element: Any, tags: dict[str, str]) -> _dt.datetime | None:
     None when not parseable. The first child of each name counts."""
     if element is None:
         return None
-    date_tag, time_tag = tags["Date"], tags["Time"]
     children = element[:]
-    if len(children) == 2 and children[0].tag == date_tag and children[1].tag == time_tag:
-        date, time = children  # the usual form: no other child to look through
-        seconds = None
-    else:
-        seconds_tag = tags["TimeWithSec"]
-        date = time = seconds = None
-        for child in children:
-            tag = child.tag
-            if tag == date_tag:
-                date = child if date is None else date
-            elif tag == time_tag:
-                time = child if time is None else time
-            elif tag == seconds_tag:
-                seconds = child if seconds is None else seconds
+    if len(children) == 2:  # the usual form, Date then Time: no other child to look through
+        date, time = children
+        if date.tag == tags["Date"] and time.tag == tags["Time"]:
+            day, clock = (date.text or "").strip(), (time.text or "").strip()
+            if not day or not clock:
+                return None
+            try:
+                return _dt.datetime.fromisoformat(f"{day}T{clock}")
+            except ValueError:
+                return None
+    date_tag, time_tag, seconds_tag = tags["Date"], tags["Time"], tags["TimeWithSec"]
+    date = time = seconds = None
+    for child in children:
+        tag = child.tag
+        if tag == date_tag:
+            date = child if date is None else date
+        elif tag == time_tag:
+            time = child if time is None else time
+        elif tag == seconds_tag:
+            seconds = child if seconds is None else seconds
     day, clock = _text(date), _text(time) or _text(seconds)
     if not day or not clock:
         return None
@@ -98,6 +104,7 @@ def _identifier_code(element: Any, tag: str) -> Any:
 
 
 _CHECKED_KINDS = ("cpr", "gln", "sor")
+_TAG = operator.attrgetter("tag")
 #: ``IdentifierCode`` values that make an ``Identifier`` a GLN or a SOR code
 _IDENTIFIER_KINDS = {"lokationsnummer": "gln", "sorkode": "sor"}
 #: element names the rules look up, as Clark tags in a model's namespace (:attr:`Plan.tag`)
@@ -139,6 +146,12 @@ class Plan:
         self.kinds = _kinds(model)
         #: the tags :func:`_identifier_issues` visits (lxml matches them in C)
         self.identifier_tags = (self.tag["Identifier"], *self.kinds)
+        self.identifier, self.identifier_code = self.tag["Identifier"], self.tag["IdentifierCode"]
+        self.version_code, self.type_code = self.tag["VersionCode"], self.tag["TypeCode"]
+        self.statistical_code, self.status_code = self.tag["StatisticalCode"], self.tag["StatusCode"]
+        self.authorisation = self.tag["Authorisation"]
+        #: the remembered check results (:data:`_CHECKED`) of each tag's kind
+        self.checked_of = {tag: _CHECKED[kind] for tag, kind in self.kinds.items()}
         self._children: dict[Any, tuple[Letter | None, str | None]] = {}
 
     @functools.cached_property
@@ -168,9 +181,10 @@ class Plan:
         an Emessage root, in one pass."""
         letters: list[tuple[Any, Letter]] = []
         receipts: list[tuple[Any, str]] = []
-        child_of = self.child
+        known = self._children
         for child in root:
-            letter, receipt = child_of(child.tag)
+            tag = child.tag
+            letter, receipt = known.get(tag) or self.child(tag)
             if letter is not None:
                 letters.append((child, letter))
             if receipt is not None:
@@ -230,82 +244,66 @@ def _identifier_check(kind: str, text: str | None) -> tuple[Issue, ...]:
 
 
 def _identifier_issues(plan: Plan, letter_el: Any, container: str | None, header: Any = None,
-                       fields: dict[Any, Any] | None = None) -> list[Issue]:
+                       fields: dict[Any, Any] | None = None, issues: list[Issue] | None = None) -> list[Issue]:
     """CPR, GLN and SOR checks on the elements whose type says so, and on ``Identifier`` by its
     ``IdentifierCode``. Only the matching elements are visited (lxml's C-level ``iter``). ``header``
-    and ``fields``: the letter's ``Letter`` header and its children by tag, when already read."""
-    kinds = plan.kinds
-    identifier, identifier_code = plan.tag["Identifier"], plan.tag["IdentifierCode"]
-    issues: list[Issue] = []
+    and ``fields``: the letter's ``Letter`` header and its children by tag, when already read;
+    ``issues``: the list to add the findings to (a new one by default), returned."""
+    checked_of, identifier = plan.checked_of, plan.identifier
+    if issues is None:
+        issues = []
     for element in letter_el.iter(plan.identifier_tags):
         tag = element.tag  # lxml builds the string on each access
         if tag == identifier:
-            parent = element.getparent()
-            if parent is header and fields is not None:  # the letter's own identifier
-                code = fields.get(identifier_code)
+            if fields is not None and element.getparent() is header:  # the letter's own identifier
+                code = fields.get(plan.identifier_code)
             else:
-                code = _identifier_code(element, identifier_code)
-            kind = _IDENTIFIER_KINDS.get((code.text or "").strip() if code is not None else "", kinds.get(tag))
+                code = _identifier_code(element, plan.identifier_code)
+            kind = _IDENTIFIER_KINDS.get((code.text or "").strip() if code is not None else "", plan.kinds.get(tag))
             if kind is None:
                 continue
+            found = _identifier_check(kind, element.text)
         else:
-            kind = kinds[tag]
-        text = element.text
-        found = _CHECKED[kind].get(text)
-        if found is None:
-            found = _identifier_check(kind, text)
+            text = element.text
+            known = checked_of[tag].get(text)
+            found = _identifier_check(plan.kinds[tag], text) if known is None else known
         if found:
             location = location_of(element, container)
             issues.extend(dataclasses.replace(issue, location=location) for issue in found)
     return issues
 
 
-def _sent(root: Any, tags: dict[str, str], memo: dict[str, Any]) -> _dt.datetime | None:
-    """The Envelope's ``Sent`` timestamp, read once per document (``memo``)."""
-    if "sent" not in memo:
-        memo["sent"] = _timestamp(_first_child(_first_child(root, tags["Envelope"]), tags["Sent"]), tags)
-    sent: _dt.datetime | None = memo["sent"]
-    return sent
-
-
-def _header_issues(fields: dict[Any, Any], plan: Plan, letter: Letter, root: Any, memo: dict[str, Any],
-                   container: str | None) -> list[Issue]:
-    """Rules on a letter's ``Letter`` header (``fields``: its children by tag, the first of each);
-    ``root``: the Emessage, for the Envelope's ``Sent`` (read once per document, ``memo``)."""
-    issues: list[Issue] = []
-    tags = plan.tag
-    node = fields.get(tags["VersionCode"])
+def _header_issues(fields: dict[Any, Any], plan: Plan, letter: Letter, container: str | None,
+                   issues: list[Issue]) -> _dt.datetime | None:
+    """Rules on a letter's ``Letter`` header (``fields``: its children by tag, the first of each), added
+    to ``issues``. Returns when the letter was authorised, for the rule on the Envelope's ``Sent``."""
+    node = fields.get(plan.version_code)
     if node is not None and (version := (node.text or "").strip()) != letter.version_code:
         issues.append(R.VERSION_CODE.issue(
             f"{letter.element} in namespace {plan.model.key} has VersionCode {letter.version_code}, not {version!r}",
             location_of(node, container)))
-    node = fields.get(tags["TypeCode"])
+    node = fields.get(plan.type_code)
     if node is not None and (type_code := (node.text or "").strip()) != letter.type_code:
         issues.append(R.TYPE_CODE.issue(
             f"{letter.element} is letter type {letter.type_code}, but TypeCode says {type_code!r}",
             location_of(node, container)))
-    node = fields.get(tags["StatisticalCode"])
-    statistical = (node.text or "").strip() if node is not None else None
-    if statistical and statistical != letter.type_code and statistical != letter.type_code[1:]:
+    node = fields.get(plan.statistical_code)
+    if node is not None and (statistical := (node.text or "").strip()) and statistical != letter.type_code \
+            and statistical != letter.type_code[1:]:
         issues.append(R.STATISTICAL_CODE.issue(
             f"StatisticalCode {statistical!r} does not name letter type {letter.type_code}",
             location_of(node, container)))
-    node = fields.get(tags["StatusCode"])
-    status = (node.text or "").strip() if node is not None else None
-    if status and letter.status_codes and status not in letter.status_codes:
+    node = fields.get(plan.status_code)
+    if node is not None and (status := (node.text or "").strip()) and letter.status_codes \
+            and status not in letter.status_codes:
         issues.append(R.STATUS_CODE.issue(
             f"StatusCode {status!r} is not allowed for {letter.type_code}; allowed: "
             f"{', '.join(letter.status_codes)}", location_of(node, container)))
-    authorisation = fields.get(tags["Authorisation"])
-    if authorisation is None:
-        return issues
-    authorised = _timestamp(authorisation, tags)
-    sent_at = _sent(root, tags, memo) if authorised else None
-    if sent_at and authorised and authorised > sent_at:
-        issues.append(R.AUTHORISATION_AFTER_SENT.issue(
-            f"the letter is authorised {authorised:%Y-%m-%d %H:%M}, after the envelope was sent "
-            f"{sent_at:%Y-%m-%d %H:%M}", location_of(authorisation, container)))
-    return issues
+    authorisation = fields.get(plan.authorisation)
+    return None if authorisation is None else _timestamp(authorisation, plan.tag)
+
+
+_UNREAD = object()
 
 
 def _header(letter_el: Any, tag: str) -> Any:
@@ -326,22 +324,28 @@ def business_issues(model: Schema, root: Any, letters: list[tuple[Any, Letter]],
 
 def plan_issues(plan: Plan, root: Any, letters: list[tuple[Any, Letter]], container: str | None = None) -> list[Issue]:
     """:func:`business_issues` with the model's :class:`Plan`."""
-    letter_tag, identifier_tag = plan.tag["Letter"], plan.tag["Identifier"]
-    memo: dict[str, Any] = {}
+    letter_tag, identifier_tag = plan.tag["Letter"], plan.identifier
     issues: list[Issue] = []
     seen: dict[str, Any] = {}
+    sent: Any = _UNREAD  # the Envelope's Sent, read once per Emessage when a letter is authorised
     for letter_el, letter in letters:
         header = _header(letter_el, letter_tag)
         if header is None:
-            issues.extend(_identifier_issues(plan, letter_el, container))
+            _identifier_issues(plan, letter_el, container, issues=issues)
             continue
-        fields = {child.tag: child for child in reversed(header)}
-        found = _identifier_issues(plan, letter_el, container, header, fields)
-        if found:
-            issues.extend(found)
-        found = _header_issues(fields, plan, letter, root, memo, container)
-        if found:
-            issues.extend(found)
+        children = header[:]
+        children.reverse()  # the first child of each tag wins
+        fields = dict(zip(map(_TAG, children), children, strict=True))
+        _identifier_issues(plan, letter_el, container, header, fields, issues)
+        authorised = _header_issues(fields, plan, letter, container, issues)
+        if authorised:
+            if sent is _UNREAD:
+                tags = plan.tag
+                sent = _timestamp(_first_child(_first_child(root, tags["Envelope"]), tags["Sent"]), tags)
+            if sent and authorised > sent:
+                issues.append(R.AUTHORISATION_AFTER_SENT.issue(
+                    f"the letter is authorised {authorised:%Y-%m-%d %H:%M}, after the envelope was sent "
+                    f"{sent:%Y-%m-%d %H:%M}", location_of(fields[plan.authorisation], container)))
         identifier = fields.get(identifier_tag)
         value = (identifier.text or "").strip() if identifier is not None else ""
         if value in seen:
