@@ -663,7 +663,7 @@ class FhirValidator:
                 if direct is not None and type(value) is dict and value:  # an object as _item walks it
                     if counted:
                         counts[child] = counts.get(child, 0) + 1
-                    self._walk_object(out, value, child, direct, f"{path}.{key}")
+                    self._walk_object(out, value, child, direct, f"{path}.{key}", direct.target)
                     continue
                 if single and type(value) is not list:  # one value, as such
                     if counted:
@@ -743,25 +743,32 @@ class FhirValidator:
             found[key] = ("_" + key, child, code, primitive, test, id(child) in counted, single, direct)
         return found
 
-    def _walk_object(self, out: list[Issue], value: dict[str, Any], node: Node, plan: _Plan, path: str) -> None:
-        """A non-empty object of an element as :meth:`_item` walks it, for a plan with a fixed target
-        and nothing else to check (no fixed value, pattern, Coding, checked binding or extension)."""
-        target = plan.target
-        assert target is not None
-        where = self._where
-        local = plan.local
-        full = where[-1][3] + plan.suffix if where else local
-        where.append((full, plan.code, value, where[-1][3] if where and target[1] is plan.tree else full, local))
-        try:
-            self._object(out, value, target[0], target[1], path)
-        finally:
-            where.pop()
+    def _walk_object(self, out: list[Issue], value: dict[str, Any], node: Node, plan: _Plan, path: str,
+                     target: tuple[Node, TypeTree] | None) -> None:
+        """A non-empty object of an element: its children (against ``target``: the plan's, or an
+        extension's own definition), its reference, ext-1 for an extension, and its invariants."""
+        if target is not None:
+            where = self._where
+            local = plan.local
+            if target is plan.target:
+                full = where[-1][3] + plan.suffix if where else local
+            else:
+                full = self._definition_path(local, plan.tree)
+            where.append((full, plan.code, value, where[-1][3] if where and target[1] is plan.tree else full, local))
+            try:
+                self._object(out, value, target[0], target[1], path)
+            finally:
+                where.pop()
         if plan.reference and isinstance(value.get("reference"), str):
             self._reference(out, value["reference"], node, path)
+        if plan.extension and bool(value.get("extension")) == any(k.startswith(("value", "_value")) for k in value):
+            out.append(R.INVARIANT.issue("ext-1: an extension has either extensions or a value, not both and "
+                                         "not neither", path, key="ext-1"))
         if self.invariants:
             if node.constraints or node.natives:
                 self._invariants(out, node, value, plan.type_path, path)
-            if target[0] is not node and target[0] is target[1].root and (target[0].constraints or target[0].natives):
+            if target is not None and target[0] is not node and target[0] is target[1].root and (
+                    target[0].constraints or target[0].natives):
                 self._invariants(out, target[0], value, plan.type_path, path)  # the data type's own
 
     def _primitive_meta(self, out: list[Issue], obj: dict[str, Any], key: str, meta: Any, node: Node,
@@ -1080,8 +1087,7 @@ class FhirValidator:
             out.append(R.EMPTY.issue("an empty object is not allowed", path))
             return
         target = plan.target
-        extension = plan.extension
-        if extension:
+        if plan.extension:
             url = value.get("url")
             if plan.own_definition and isinstance(url, str) and ":" in url:
                 definition = self.tree(url)  # an extension outside any slice: its own definition
@@ -1092,32 +1098,7 @@ class FhirValidator:
                         f"extension {url} is not loaded, so its content is not checked", path))
             if target is not None and target[1].context and target[0] is target[1].root:
                 self._extension_context(out, target[1], path)
-        if target is not None:
-            where = self._where
-            local = plan.local
-            if target is plan.target:
-                full = where[-1][3] + plan.suffix if where else local
-            else:
-                full = self._definition_path(local, tree)
-            base = where[-1][3] if where and target[1] is tree else full
-            where.append((full, code, value, base, local))
-            try:
-                self._object(out, value, target[0], target[1], path)
-            finally:
-                where.pop()
-        if plan.reference and isinstance(value.get("reference"), str):
-            self._reference(out, value["reference"], node, path)
-        if extension and bool(value.get("extension")) == any(k.startswith(("value", "_value")) for k in value):
-            out.append(R.INVARIANT.issue("ext-1: an extension has either extensions or a value, not both and "
-                                         "not neither", path, key="ext-1"))
-        if not self.invariants:
-            return
-        type_path = plan.type_path
-        if node.constraints or node.natives:
-            self._invariants(out, node, value, type_path, path)
-        if target is not None and target[0] is not node and target[0] is target[1].root and (
-                target[0].constraints or target[0].natives):
-            self._invariants(out, target[0], value, type_path, path)  # the data type's own
+        self._walk_object(out, value, node, plan, path, target)
 
     def _plan(self, node: Node, code: str, tree: TypeTree) -> _Plan:
         """What the walk of a value of ``node`` with type ``code`` (not a primitive) works out
