@@ -353,3 +353,14 @@ def test_narrative_without_attachment_data(cc: dict[str, Any]) -> None:
     found = issues_of(bundle, "medcom.narrative.attachment")
     assert [i.location.path for i in found] == [f"Bundle.entry[{comm}].resource.text.div"]
     assert "base64 data" in found[0].message
+
+
+def test_attachment_data_of_white_space_shows_in_no_narrative(cc: dict[str, Any]) -> None:
+    bundle = copy.deepcopy(cc)
+    comm = _index(bundle, "Communication")
+    payload = bundle["entry"][comm]["resource"]["payload"]
+    payload.append({**payload[0], "contentAttachment": {"contentType": "application/pdf", "data": " " * 20}})
+    payload[-1].pop("contentString", None)
+    assert issues_of(bundle, "medcom.narrative.attachment") == []
+    payload[-1]["contentAttachment"]["data"] = "QUJD" * 3 + " " * 20  # 12 characters besides white space
+    assert issues_of(bundle, "medcom.narrative.attachment") == []

@@ -571,7 +571,8 @@ def _narratives(msg: Message, found: _Found) -> list[Issue]:
     generated, naming the resource id, and without base64 attachment content; for every resource,
     the MessageHeader included, no attachment copied into the narrative."""
     out: list[Issue] = []
-    attachments = [_probe(data) for data in found.attachments]
+    # probes of fewer than 16 characters besides white space (white space only, say) show nothing
+    attachments = [probe for probe in map(_probe, found.attachments) if len(probe) >= 16]
     for index, res in msg.entries:
         rtype = res.get("resourceType")
         if not isinstance(rtype, str) or rtype in _NO_NARRATIVE:
