@@ -8,6 +8,8 @@ objects, no event handler attributes and no ``javascript:`` URLs.
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
@@ -60,8 +62,62 @@ _IMG = f"{{{XHTML_NS}}}img"
 _PARSER: list[etree.XMLParser] = []  # one hardened parser, made on first use (lxml parsers are reusable)
 
 
+_ROOT_START = f'<div xmlns="{XHTML_NS}">'
+_S = "[ \t\r\n]"
+#: the tags of a plain narrative: names without prefixes, double-quoted attribute values free of
+#: ``<``, ``>`` and ``&``
+_TAGS = re.compile(f'<(/?)([a-z][a-z0-9]*)((?:{_S}+[a-z][a-z0-9-]*{_S}*={_S}*"[^"<&>]*")*){_S}*(/?)>')
+_ATTRIBUTE = re.compile(f'([a-z][a-z0-9-]*){_S}*={_S}*"([^"]*)"')
+#: characters XML does not allow
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+#: non-white-space text outside tags (what follows a ``>`` up to the next ``<``)
+_TEXT = re.compile(r">[^<]*?[^<\s]")
+
+
+def _plain_div(text: str) -> tuple[list[str], bool] | None:
+    """The result of :func:`check_div` for a plain narrative, found without a parser: the XHTML
+    ``div`` with its namespace around text (no entities, control characters or ``]]>``) and
+    allowed elements with allowed attributes (no prefixes, no URLs with a scheme), well nested.
+    None for anything else: the parser looks."""
+    if not text.startswith(_ROOT_START) or not text.endswith("</div>") or "&" in text or "]]>" in text \
+            or _NOT_XML.search(text):
+        return None
+    tags = _TAGS.findall(text)
+    if len(tags) != text.count("<"):
+        return None  # a < that starts no plain tag
+    stack: list[str] = []
+    last = len(tags) - 1
+    for i, (closing, name, attributes, empty) in enumerate(tags):
+        if closing:
+            if attributes or empty or not stack or stack.pop() != name:
+                return None
+            if not stack and i != last:
+                return None  # something after the root
+            continue
+        known = _ALLOWED.get(f"{{{XHTML_NS}}}{name}")
+        if known is None:
+            return None
+        if attributes and stack:  # (the root's one attribute is its namespace)
+            seen = set()
+            for attribute, value in _ATTRIBUTE.findall(attributes):
+                if attribute in seen or attribute not in known[1] or (
+                        attribute in _URL_ATTRIBUTES and ":" in value):
+                    return None  # repeated, not allowed, or a URL with a scheme: looked at in full
+                seen.add(attribute)
+        if not empty:
+            stack.append(name)
+        elif not stack:
+            return None
+    if stack:
+        return None
+    return [], bool(_TEXT.search(text)) or "<img" in text
+
+
 def check_div(text: str) -> tuple[list[str], bool]:
     """(problems with the XHTML, whether the narrative has non-white-space content)."""
+    plain = _plain_div(text)
+    if plain is not None:
+        return plain
     if not _PARSER:
         from ..payload import xml_parser
 
@@ -70,6 +126,9 @@ def check_div(text: str) -> tuple[list[str], bool]:
         root = etree.fromstring(text.encode("utf-8"), _PARSER[0])
     except etree.XMLSyntaxError as exc:
         return [f"the narrative is not well-formed XHTML: {exc.msg}"], True
+    except UnicodeEncodeError as exc:  # a lone surrogate (a JSON \ud800 escape): no character at all
+        return [f"the narrative is not well-formed XHTML: {exc.object[exc.start]!r} at position {exc.start} is "
+                "half of a surrogate pair, not a character"], True
     problems: list[str] = []
     if root.tag != f"{{{XHTML_NS}}}div":
         problems.append("the narrative must be one <div> in the XHTML namespace")
