@@ -1249,18 +1249,12 @@ class FhirValidator:
                     f"{path}.reference"))
         if rtype is None or not node.target_profiles or not self._is_resource(rtype):
             return
-        allowed: set[str] = set()
-        candidates: list[TypeTree] = []
-        for url in node.target_profiles:
-            profile = self.tree(url)
-            allowed.add(profile.type if profile is not None else url.rsplit("/", 1)[-1])
-            if profile is not None and profile.type in (rtype, "Resource"):
-                candidates.append(profile)
+        allowed, candidates, enough = self._targets(node, rtype)
         if "Resource" not in allowed and rtype not in allowed:
             out.append(R.REFERENCE_TARGET_TYPE.issue(
                 f"{reference} is a {rtype}; allowed: {', '.join(sorted(allowed))}", f"{path}.reference"))
             return
-        if target is None or not candidates or any(p.url == _CORE_SD + p.type for p in candidates):
+        if target is None or not candidates or enough:
             return  # not resolved, or a base type among the target profiles: the type is enough
         check = _Deferred(target, candidates, reference, f"{path}.reference", tuple(self._segments))
         pending = self._deferred[-1] if self._deferred else None
@@ -1274,6 +1268,24 @@ class FhirValidator:
             later = next((d for d in reversed(self._deferred) if d is not None), None)
             if later is not None:
                 later.append(dataclasses.replace(check, report=pending is not None))
+
+    def _targets(self, node: Node, rtype: str) -> tuple[set[str], list[TypeTree], bool]:
+        """For a reference of ``node`` to a ``rtype``: the types its target profiles allow, those
+        profiles that apply to ``rtype``, and whether one of them is a base type (the type is
+        enough). Made once per element and type."""
+        key = ("targets", node, rtype)
+        found = self._memo.get(key)
+        if found is None:
+            allowed: set[str] = set()
+            candidates: list[TypeTree] = []
+            for url in node.target_profiles:
+                profile = self.tree(url)
+                allowed.add(profile.type if profile is not None else url.rsplit("/", 1)[-1])
+                if profile is not None and profile.type in (rtype, "Resource"):
+                    candidates.append(profile)
+            found = self._memo[key] = (allowed, candidates, any(p.url == _CORE_SD + p.type for p in candidates))
+        targets: tuple[set[str], list[TypeTree], bool] = found
+        return targets
 
     def _check_target(self, check: _Deferred) -> bool:
         """Whether the target of a reference conforms to one of its candidate profiles; when it does
