@@ -66,7 +66,8 @@ class Expansion:
     def contains(self, system: str | None, code: str) -> str:
         """IN, NOT_IN or UNKNOWN for a code (``system`` None: any system of the set)."""
         if system is None:
-            if any(code in codes for codes in self.codes.values()):
+            codes = self.codes
+            if (code in next(iter(codes.values()))) if len(codes) == 1 else any(code in c for c in codes.values()):
                 return IN
             return UNKNOWN if self.open_systems or self.incomplete else NOT_IN
         if code in self.codes.get(system, ()):

@@ -441,7 +441,7 @@ class _Plan:
 _Dispatch = tuple[str, Node, str | None, bool, Any, bool, bool, "_Plan | None"]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Deferred:
     """A reference whose target must conform to one of the candidate profiles."""
 
