@@ -428,12 +428,21 @@ class _Plan:
     code: str
     kind: str  # _SYSTEM_VALUE, _XHTML, _RESOURCE or _OBJECT
     target: tuple[Node, TypeTree] | None
+    own: Node | None  # the root of the target's type when it has invariants of its own
     local: str  # the element's path in its tree (for a contentReference: the referenced path)
     suffix: str  # local without the root of its tree (the definition path is the parent's plus this)
     extension: bool
     own_definition: bool  # an extension outside any slice: checked against its own definition
     reference: bool
     type_path: str
+
+
+def _own_invariants(node: Node, target: tuple[Node, TypeTree] | None) -> Node | None:
+    """The node whose invariants a value of ``node`` also has: the root of the type (or type
+    profile) its children come from, when that is another node and has invariants."""
+    if target is None or target[0] is node or target[0] is not target[1].root:
+        return None
+    return target[0] if target[0].constraints or target[0].natives else None
 
 
 #: ("_" + name, child, type code, primitive, well-formed test, counted, single, direct plan):
@@ -767,9 +776,9 @@ class FhirValidator:
         if self.invariants:
             if node.constraints or node.natives:
                 self._invariants(out, node, value, plan.type_path, path)
-            if target is not None and target[0] is not node and target[0] is target[1].root and (
-                    target[0].constraints or target[0].natives):
-                self._invariants(out, target[0], value, plan.type_path, path)  # the data type's own
+            own = plan.own if target is plan.target else _own_invariants(node, target)
+            if own is not None:
+                self._invariants(out, own, value, plan.type_path, path)  # the data type's own
 
     def _primitive_meta(self, out: list[Issue], obj: dict[str, Any], key: str, meta: Any, node: Node,
                         tree: TypeTree, path: str, counts: dict[Node, int]) -> None:
@@ -1113,7 +1122,8 @@ class FhirValidator:
             kind = _OBJECT
         target = self._children_of(node, tree, code) if kind is _OBJECT else None
         local = target[0].path if target is not None and node.content_ref else node.path  # contentReference
-        return _Plan(tree=tree, code=code, kind=kind, target=target, local=local, suffix=local[len(tree.root.path):],
+        return _Plan(tree=tree, code=code, kind=kind, target=target, own=_own_invariants(node, target),
+                     local=local, suffix=local[len(tree.root.path):],
                      extension=code == "Extension",
                      own_definition=code == "Extension" and not node.children and not node.type_profiles,
                      reference=code == "Reference",
