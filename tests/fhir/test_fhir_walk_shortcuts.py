@@ -23,7 +23,7 @@ from dkhealth_conformance.packs.medcom_fhir import KINDS, claim_json, compiled
 from dkhealth_conformance.strategies.medcom_fhir import invalid_medcom_messages, medcom_messages
 
 #: characters that exercise every branch of the primitive checks
-ALPHABET = ["a", "Z", "0", "9", "1", " ", "\t", "\n", "\x01", "\x0b", "\x1f", "\x7f", "é", "\u00a0", "\u2028",
+ALPHABET = ["a", "Z", "0", "9", "1", " ", "\t", "\n", "\x01", "\x0b", "\x1f", "\x7f", "é", "\u00a0", "\u2028", "\ud800",
             "-", ":", "T", "+", "/", "=", ".", "Z", "2", "3"]
 STRING_TYPES = ["string", "markdown", "uri", "url", "canonical", "code", "id", "oid", "uuid", "base64Binary",
                 "date", "dateTime", "instant", "time"]
@@ -45,7 +45,7 @@ def _full_check(code: str, value: Any) -> list[Any]:
 def test_plainly_well_formed_strings_have_nothing_to_report(code: str) -> None:
     rng = random.Random(code)
     samples = ["".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 8))) for _ in range(4000)]
-    samples += ["2024-02-29", "2023-02-29", "2024-04-31", "2024-05-01T12:00:00+02:00", "12:00:00",
+    samples += ["2024-02-29", "2023-02-29", "2024-04-31", "2024-05-01", "2024", "2024-05-01T12:00:00+02:00", "12:00:00",
                 "urn:uuid:93bce856-ca08-43dd-804f-d65ce1181284", "urn:oid:1.2.208", "QUJD", "a b", "a  b"]
     plain = V._WELL_FORMED[code]
     accepted = 0
@@ -232,3 +232,11 @@ def test_invariant_shortcuts_agree_with_the_expression(key: str) -> None:
         reference = invariant.reference(here, context)
         assert compiled_result == reference == [answer], (value, compiled_result, reference, answer)
     assert answered > 20
+
+
+def test_half_of_a_surrogate_pair_in_a_string_is_a_finding() -> None:
+    from dkhealth_conformance import validate
+
+    report = validate(json.dumps({"resourceType": "Patient", "name": [{"family": "a\ud800"}]}))
+    assert [(i.rule_id, i.location.path) for i in report.issues if i.rule_id != "fhir.invariant.dom-6"] == [
+        ("fhir.primitive.string", "Patient.name[0].family")]

@@ -192,10 +192,11 @@ PRIMITIVE_BASE64 = _R(
     example='"data": "SGVsbG8*"',
 )
 PRIMITIVE_STRING = _R(
-    "fhir.primitive.string", ERROR, "Not a valid string (control characters, longer than 1 MB)",
+    "fhir.primitive.string", ERROR, "Not a valid string (control characters, half a surrogate pair, longer than 1 MB)",
     source=_TYPES + ": string, markdown",
     rationale="Strings hold text: control characters other than tab, CR and LF cannot be written "
-    "in XML and are not allowed, and a string is at most 1 MB.",
+    "in XML and are not allowed, half of a surrogate pair (a JSON \\ud800 escape alone) is no "
+    "character at all, and a string is at most 1 MB.",
     example='"family": "Hansen\\u0007"',
 )
 

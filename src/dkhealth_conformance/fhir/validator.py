@@ -38,6 +38,7 @@ _MAX_STRING = 1024 * 1024
 #: significant digits of a decimal that implementations must keep (FHIR R4 datatypes: decimal)
 _DECIMAL_DIGITS = 18
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 def _rx(pattern: str) -> re.Pattern[str]:
     """A format pattern with the FHIR (Java/XML Schema) meaning of \\s: ASCII white space only."""
@@ -69,10 +70,10 @@ _DATE_PARTS = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 
 def _well_formed_string(pattern: re.Pattern[str], *, control_free: bool, dates: bool = False) -> Any:
     """The test that a string primitive is plainly well formed: a non-empty string of at most 1 MB
-    without control characters that matches ``pattern`` (the type's format, or one that also
-    leaves out control characters: ``control_free``); for dates, a day no month lacks. True means
+    without control characters or halves of surrogate pairs that matches ``pattern`` (the type's
+    format, or one that also leaves those out: ``control_free``); for dates, a day no month lacks. True means
     :meth:`FhirValidator._primitive` has nothing to report; False only that it must look."""
-    control, limit, match = _CONTROL.search, _MAX_STRING, pattern.fullmatch
+    control, limit, match = _NOT_PLAIN.search, _MAX_STRING, pattern.fullmatch
 
     def check(value: Any) -> bool:
         if type(value) is not str or not value or len(value) > limit or match(value) is None:
@@ -84,8 +85,10 @@ def _well_formed_string(pattern: re.Pattern[str], *, control_free: bool, dates: 
 
 
 #: formats that also leave out control characters (and white space where the type's does)
-_NO_CONTROL = r"[^\x00-\x08\x0b\x0c\x0e-\x1f]+"
-_NO_SPACE = r"[^\x00-\x20]+"  # \S in ASCII mode, less the control characters
+_NO_CONTROL = "[^\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]+"
+_NO_SPACE = "[^\x00-\x20\ud800-\udfff]+"  # \S in ASCII mode, less the control characters (and surrogates)
+#: what a plain string holds none of: control characters and halves of surrogate pairs
+_NOT_PLAIN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 _PLAIN_FORMATS = {
     "string": _rx(_NO_CONTROL), "markdown": _rx(_NO_CONTROL),
     "uri": _rx(_NO_SPACE), "url": _rx(_NO_SPACE), "canonical": _rx(_NO_SPACE),
@@ -1564,6 +1567,8 @@ class FhirValidator:
             return
         if _CONTROL.search(value):
             out.append(R.PRIMITIVE_STRING.issue("control characters are not allowed", path))
+        elif _SURROGATE.search(value):  # a JSON \ud800 escape alone: no character at all
+            out.append(R.PRIMITIVE_STRING.issue("half of a surrogate pair is not a character", path))
         elif len(value) > _MAX_STRING:
             out.append(R.PRIMITIVE_STRING.issue(f"{len(value)} characters, more than 1 MB", path))
         fmt = _FORMATS.get(code)
