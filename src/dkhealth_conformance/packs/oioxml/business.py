@@ -51,13 +51,7 @@ def _timestamp(element: Any, tags: dict[str, str]) -> _dt.datetime | None:
     if len(children) == 2:  # the usual form, Date then Time: no other child to look through
         date, time = children
         if date.tag == tags["Date"] and time.tag == tags["Time"]:
-            day, clock = (date.text or "").strip(), (time.text or "").strip()
-            if not day or not clock:
-                return None
-            try:
-                return _dt.datetime.fromisoformat(f"{day}T{clock}")
-            except ValueError:
-                return None
+            return _combined((date.text or "").strip(), (time.text or "").strip())
     date_tag, time_tag, seconds_tag = tags["Date"], tags["Time"], tags["TimeWithSec"]
     date = time = seconds = None
     for child in children:
@@ -68,7 +62,11 @@ def _timestamp(element: Any, tags: dict[str, str]) -> _dt.datetime | None:
             time = child if time is None else time
         elif tag == seconds_tag:
             seconds = child if seconds is None else seconds
-    day, clock = _text(date), _text(time) or _text(seconds)
+    return _combined(_text(date), _text(time) or _text(seconds))
+
+
+def _combined(day: str | None, clock: str | None) -> _dt.datetime | None:
+    """A date and a time of day as one datetime, or None when either is missing or not parseable."""
     if not day or not clock:
         return None
     try:
