@@ -124,28 +124,25 @@ class DateTimeWalker:
             code, child = spec
             if isinstance(value, list):
                 for i, item in enumerate(value):
-                    if code == TIME:
-                        if isinstance(item, str):
-                            out.append((f"{path}.{key}[{i}]", item))
-                    elif isinstance(item, dict):
-                        if code == DESCEND:
-                            self._walk(item, child, f"{path}.{key}[{i}]", out)
-                        else:
-                            rtype = item.get("resourceType")
-                            inner = self.node(rtype) if isinstance(rtype, str) else None
-                            if inner is not None:
-                                self._walk(item, inner, f"{path}.{key}[{i}]", out)
-            elif code == TIME:
-                if isinstance(value, str):
-                    out.append((f"{path}.{key}", value))
-            elif isinstance(value, dict):
-                if code == DESCEND:
-                    self._walk(value, child, f"{path}.{key}", out)
-                else:
-                    rtype = value.get("resourceType")
-                    inner = self.node(rtype) if isinstance(rtype, str) else None
-                    if inner is not None:
-                        self._walk(value, inner, f"{path}.{key}", out)
+                    if isinstance(item, str | dict):
+                        self._value(item, code, child, f"{path}.{key}[{i}]", out)
+            else:
+                self._value(value, code, child, f"{path}.{key}", out)
+
+    def _value(self, value: Any, code: int, child: Any, path: str, out: list[tuple[str, str]]) -> None:
+        """One value at ``path``: a dateTime or instant, or an object to walk (an element's, or a
+        resource's by its resourceType)."""
+        if code == TIME:
+            if isinstance(value, str):
+                out.append((path, value))
+        elif isinstance(value, dict):
+            if code == DESCEND:
+                self._walk(value, child, path, out)
+            else:
+                rtype = value.get("resourceType")
+                inner = self.node(rtype) if isinstance(rtype, str) else None
+                if inner is not None:
+                    self._walk(value, inner, path, out)
 
 
 def _build(sd: dict[str, Any]) -> _Table:
