@@ -54,10 +54,10 @@ class Env:
     answers to ``resolve()``, ``conformsTo()``, ``memberOf()`` and ``htmlChecks()`` (each raises
     :class:`Fallback` where it cannot answer).
 
-    One environment serves the invariants of one element (or resource) at one time: it keeps
-    the results of paths that several of them share (``Bundle.entry.resource.ofType(X)``,
+    The validator keeps one environment per resource (and root resource) for one validation: it
+    keeps the results of paths that several invariants share (``Bundle.entry.resource.ofType(X)``,
     ``….resolve()``) for the item they started from, so the JSON they read must not change while
-    the environment is in use."""
+    the environment is in use, and ``resolve()`` must answer alike each time it is asked within it."""
 
     __slots__ = ("conforms", "constants", "html_ok", "member_of", "memo", "resolve")
 
