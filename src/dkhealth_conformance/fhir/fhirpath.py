@@ -814,7 +814,9 @@ class Compiler:
             n = constant[0]
             if divides and (side == "left" or n == 0):
                 continue
-            return _by_literal(left, n, apply) if side == "right" else _literal_by(n, right, apply)
+            if side == "right":
+                return _by_literal(left, n, apply)
+            return _by_literal(right, n, lambda y, m: apply(m, y))  # n op y
 
         def arithmetic(focus: list[Any], env: Env) -> list[Any]:
             a, b = left(focus, env), right(focus, env)
@@ -876,7 +878,8 @@ class Compiler:
 
 
 def _by_literal(left: Expr, n: int, apply: Callable[[int, int], int]) -> Expr:
-    """``x op n`` for an integer literal n (not 0 for div and mod)."""
+    """``x op n`` for an integer literal n (not 0 for div and mod); ``n op y`` with ``apply`` taking
+    its operands the other way round."""
     def by_literal(focus: list[Any], env: Env) -> list[Any]:
         a = left(focus, env)
         if not a:
@@ -889,22 +892,6 @@ def _by_literal(left: Expr, n: int, apply: Callable[[int, int], int]) -> Expr:
         raise Fallback
 
     return by_literal
-
-
-def _literal_by(n: int, right: Expr, apply: Callable[[int, int], int]) -> Expr:
-    """``n op y`` for an integer literal n (``+``, ``-``, ``*``)."""
-    def literal_by(focus: list[Any], env: Env) -> list[Any]:
-        b = right(focus, env)
-        if not b:
-            return []
-        if len(b) != 1:
-            raise Fallback
-        y = b[0]
-        if type(y) is int or _integer(y):
-            return [apply(n, y)]
-        raise Fallback
-
-    return literal_by
 
 
 def _times(items: list[Any], factor: int | None) -> list[Any]:
