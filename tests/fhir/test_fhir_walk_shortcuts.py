@@ -170,6 +170,30 @@ def test_every_value_changed_gives_the_same_issues_without_shortcuts(name: str) 
             _same_issues(_replaced(bundle, leaf, value))
 
 
+#: values for the codes, fixed strings and narratives the walk settles in one test: other codes of
+#: the same value set, codes of none, near misses of a fixed URL, narratives with and without problems
+_PLAIN_CANDIDATES = ["additional", "extensions", "empty", "usual", "temp", "secondary", "old", "Generated",
+                     "generated ", "completed", "message", "document", "http://medcomfhir.dk/ig/x",
+                     '<div xmlns="http://www.w3.org/1999/xhtml"> </div>',
+                     '<div xmlns="http://www.w3.org/1999/xhtml"><img src="x.png"/></div>',
+                     '<div xmlns="http://www.w3.org/1999/xhtml"><script>x</script></div>',
+                     '<div xmlns="http://www.w3.org/1999/xhtml"><p onclick="x">a</p></div>',
+                     '<div xmlns="http://www.w3.org/1999/xhtml">a &amp; b</div>', "<div>a</div>"]
+
+
+@pytest.mark.parametrize("name", ["carecommunication-new-message.json", "hospitalnotification-stin.json",
+                                  "acknowledgement-ok.json"])
+def test_codes_fixed_values_and_narratives_give_the_same_issues_without_shortcuts(name: str) -> None:
+    """Every status, use, type, url and narrative div of one message per standard, in turn, replaced
+    by codes of the same and other value sets, near misses and narratives that need a closer look."""
+    bundle = json.loads((examples_dir() / "medcom-fhir" / name).read_text(encoding="utf-8"), parse_float=Decimal)
+    leaves = [leaf for leaf in _leaves(bundle) if leaf[-1] in ("status", "use", "type", "url", "div", "code")]
+    assert len(leaves) > 10
+    for leaf in leaves:
+        for value in _PLAIN_CANDIDATES:
+            _same_issues(_replaced(bundle, leaf, value))
+
+
 def _overlapping_slices() -> dict[str, Any]:
     """Patient.identifier sliced by system, two slices sharing a system: the first one listed takes
     an identifier of that system (and allows one)."""

@@ -14,7 +14,7 @@ import dataclasses
 import json
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -727,9 +727,8 @@ class FhirValidator:
 
     def _dispatch(self, node: Node, tree: TypeTree) -> dict[str, _Dispatch]:
         """Per JSON name of a child of ``node``: (name of its id and extensions, child, type code,
-        primitive, test, counted, single, direct). The test is set for a primitive whose values need
-        no check beyond being well formed (no slices, fixed value, pattern, checked binding or
-        invariant); counted:
+        primitive, test, counted, single, direct). The test (:meth:`_plain_test`) is set where one
+        call can tell that a value needs nothing more; counted:
         the child has a cardinality to check; single: one value, neither repeating nor sliced;
         direct: the plan of a single object whose walk needs nothing of :meth:`_item` but the walk
         of its children, its reference and its invariants (:meth:`_walk_object`)."""
@@ -737,11 +736,7 @@ class FhirValidator:
         counted = {id(c) for c in (*node.cardinalities, *node.capped)}
         for key, (child, code) in node.by_name.items():
             primitive = code is not None and self._is_primitive(code)
-            test = _WELL_FORMED.get(code) if primitive and code is not None else None
-            if child.slices or child.fixed is not None or child.pattern is not None or \
-                    child.constraints or (child.binding is not None and code == "code"
-                                          and child.binding[0] in ("required", "extensible")):
-                test = None
+            test = self._plain_test(child, code, primitive)
             single = not child.repeats and not child.slices
             direct = None
             as_object = code if code is not None else "BackboneElement" if child.content_ref or child.children else None
@@ -754,6 +749,33 @@ class FhirValidator:
                     direct = plan
             found[key] = ("_" + key, child, code, primitive, test, id(child) in counted, single, direct)
         return found
+
+    def _plain_test(self, child: Node, code: str | None, primitive: bool) -> Callable[[Any], bool] | None:
+        """The test that a value of ``child`` needs nothing more than :meth:`_item` would find
+        nothing in: a primitive plainly well formed (:data:`_WELL_FORMED`) that is, where the child
+        says so, its fixed string or a code of its required or extensible value set; a narrative
+        ``div`` that :func:`check_div` finds plain and with content. None where the child has
+        slices, a pattern, invariants (but a ``div``'s, which :func:`check_div` checks) or a check
+        the test does not make: :meth:`_item` looks at every value."""
+        if child.slices or child.pattern is not None or code is None:
+            return None
+        if code == "xhtml":
+            return _plain_xhtml if child.fixed is None else None
+        well_formed = _WELL_FORMED.get(code) if primitive else None
+        if well_formed is None or child.constraints:
+            return None
+        test: Callable[[Any], bool] = well_formed
+        if child.binding is not None and code == "code" and child.binding[0] in ("required", "extensible"):
+            expansion = self.terminology.expand(child.binding[1])
+            codes = frozenset().union(*expansion.codes.values()) if expansion is not None else frozenset()
+            if not codes:
+                return None
+            test = _one_of(codes, test)
+        if child.fixed is not None:
+            if type(child.fixed[1]) is not str:
+                return None
+            test = _one_of(frozenset({child.fixed[1]}), test)
+        return test
 
     def _walk_object(self, out: list[Issue], value: dict[str, Any], node: Node, plan: _Plan, path: str,
                      target: tuple[Node, TypeTree] | None) -> None:
@@ -1644,6 +1666,19 @@ def _binding_met(expansion: Any, value: Any, code: str) -> bool:
                     expansion.contains(system, found) == IN:
                 return True
     return False
+
+
+def _one_of(values: frozenset[str], well_formed: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    """A plain test (see :meth:`FhirValidator._plain_test`) that also wants one of ``values``."""
+    return lambda value: well_formed(value) and value in values
+
+
+def _plain_xhtml(value: Any) -> bool:
+    """A narrative ``div`` with nothing to report: well formed, allowed content, not empty."""
+    if type(value) is not str:
+        return False
+    problems, has_content = check_div(value)
+    return has_content and not problems
 
 
 def _fhirpath_node(value: Any, type_path: str) -> Any:
