@@ -672,11 +672,22 @@ class FhirValidator:
                         if counted:
                             counts[child] = counts.get(child, 0) + len(value)
                         continue
-                if direct is not None and type(value) is dict and value:  # an object as _item walks it
-                    if counted:
-                        counts[child] = counts.get(child, 0) + 1
-                    self._walk_object(out, value, child, direct, f"{path}.{key}", direct.target)
-                    continue
+                if direct is not None:  # objects as _item walks them
+                    if single:
+                        if type(value) is dict and value:
+                            if counted:
+                                counts[child] = counts.get(child, 0) + 1
+                            self._walk_object(out, value, child, direct, f"{path}.{key}", direct.target)
+                            continue
+                    elif type(value) is list and value:  # as _element gives them to _item
+                        if counted:
+                            counts[child] = counts.get(child, 0) + _count(value, None)
+                        for i, item in enumerate(value):
+                            if type(item) is dict and item:
+                                self._walk_object(out, item, child, direct, f"{path}.{key}[{i}]", direct.target)
+                            else:
+                                self._item(out, item, None, child, code, tree, f"{path}.{key}[{i}]", primitive)
+                        continue
                 if single and type(value) is not list:  # one value, as such
                     if counted:
                         counts[child] = counts.get(child, 0) + 1
@@ -730,8 +741,9 @@ class FhirValidator:
         primitive, test, counted, single, direct). The test (:meth:`_plain_test`) is set where one
         call can tell that a value needs nothing more; counted:
         the child has a cardinality to check; single: one value, neither repeating nor sliced;
-        direct: the plan of a single object whose walk needs nothing of :meth:`_item` but the walk
-        of its children, its reference and its invariants (:meth:`_walk_object`)."""
+        direct: for a child without slices, the plan of an object whose walk needs nothing of
+        :meth:`_item` but the walk of its children, its reference and its invariants
+        (:meth:`_walk_object`)."""
         found: dict[str, _Dispatch] = {}
         counted = {id(c) for c in (*node.cardinalities, *node.capped)}
         for key, (child, code) in node.by_name.items():
@@ -740,7 +752,8 @@ class FhirValidator:
             single = not child.repeats and not child.slices
             direct = None
             as_object = code if code is not None else "BackboneElement" if child.content_ref or child.children else None
-            if single and not primitive and as_object is not None and child.fixed is None and child.pattern is None \
+            if not child.slices and not primitive and as_object is not None and child.fixed is None \
+                    and child.pattern is None \
                     and as_object != "Coding" and not (child.binding is not None and as_object == "CodeableConcept"):
                 plan = child.plans.get(as_object)
                 if plan is None or plan.tree is not tree:
