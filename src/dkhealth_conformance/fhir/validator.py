@@ -156,6 +156,9 @@ class Node:
     #: the FHIRPath invariants, compiled on first use: (key, severity, human, invariant, whether the
     #: expression reads ``value``, native answer where plain: _SHORTCUTS)
     checks: list[tuple[str, str, str, Invariant, bool, Any]] | None = None
+    #: the native invariants with their tests, made on first use: (all, those that can fail
+    #: without contained resources)
+    native_checks: tuple[list[tuple[str, str, str, Any]], list[tuple[str, str, str, Any]]] | None = None
     #: the children whose maximum must be checked (a repeating, prohibited or choice element)
     capped: list[Node] = field(default_factory=list)
     #: below this count the minimum of the element or of one of its slices is not met
@@ -1176,23 +1179,25 @@ class FhirValidator:
         root: Any = None
         contained = ".contained[" in path and path.endswith("]")
         if node.natives:
-            nothing_contained = type(value) is dict and "contained" not in value
-            for key, severity, human in node.natives:
-                if (key == "dom-6" and contained) or (nothing_contained and key in _HOLD_WITHOUT_CONTAINED):
+            natives = node.native_checks
+            if natives is None:
+                natives = node.native_checks = (
+                    [(key, severity, human, _NATIVE[key]) for key, severity, human in node.natives],
+                    [(key, severity, human, _NATIVE[key]) for key, severity, human in node.natives
+                     if key not in _HOLD_WITHOUT_CONTAINED])
+            for key, severity, human, holds in natives[1 if type(value) is dict and "contained" not in value else 0]:
+                if key == "dom-6" and contained:
                     continue
                 if key == "ref-1":  # the only one that reads the root resource
                     if not (type(value) is dict and str(value.get("reference", ""))[:1] == "#"):
                         continue  # not a local reference: holds
                     if root is None:
                         root = self._root_of(value, path)
-                if not _NATIVE[key](value, root):
+                if not holds(value, root):
                     level = Severity.WARNING if severity == "warning" else None
                     out.append(R.INVARIANT.issue(f"{key}: {human}", path, severity=level, key=key))
         if not node.constraints:
             return
-        resource = self._containers[-1] if self._containers else value
-        if root is None:
-            root = self._root_of(value, path)
         checks = node.checks
         if checks is None:
             checks = node.checks = [
@@ -1200,18 +1205,7 @@ class FhirValidator:
                  shortcut[1] if primitive and (shortcut := _SHORTCUTS.get(key)) and shortcut[0] == expression else None)
                 for key, severity, human, expression in node.constraints
                 if (invariant := self._fhirpath_fn(expression)) is not None]
-        cached = self._envs.get((id(resource), id(root)))
-        if cached is None or cached[0] is not resource or cached[1] is not root:
-            context = {"resource": resource, "rootResource": root}
-            cached = self._envs[(id(resource), id(root))] = (
-                resource, root, context, Env(context, self._resolve_json, self._conforms_json, self._member_of,
-                                             _html_ok))
-        context, env = cached[2], cached[3]
-        as_such = primitive or (isinstance(value, dict) and value.get("resourceType") == type_path)
-        as_value: Any = None  # `value` of a primitive is its value (as for the Java engine)
-        value_node: Any = None
-        # a resource as such: an expression may start with its type (Bundle.entry...)
-        as_node: Any = (lambda: value) if as_such else (lambda: _fhirpath_node(value, type_path))
+        env: Env | None = None  # made for the first expression to evaluate
         for key, severity, human, invariant, value_path, shortcut in checks:
             if key == "dom-6" and contained:
                 continue  # the narrative of the container covers its contained resources
@@ -1220,6 +1214,22 @@ class FhirValidator:
                     level = Severity.WARNING if severity == "warning" else None
                     out.append(R.INVARIANT.issue(f"{key}: {human}", path, severity=level, key=key))
                 continue
+            if env is None:
+                resource = self._containers[-1] if self._containers else value
+                if root is None:
+                    root = self._root_of(value, path)
+                cached = self._envs.get((id(resource), id(root)))
+                if cached is None or cached[0] is not resource or cached[1] is not root:
+                    context = {"resource": resource, "rootResource": root}
+                    cached = self._envs[(id(resource), id(root))] = (
+                        resource, root, context, Env(context, self._resolve_json, self._conforms_json,
+                                                     self._member_of, _html_ok))
+                context, env = cached[2], cached[3]
+                as_such = primitive or (isinstance(value, dict) and value.get("resourceType") == type_path)
+                as_value: Any = None  # `value` of a primitive is its value (as for the Java engine)
+                value_node: Any = None
+                # a resource as such: an expression may start with its type (Bundle.entry...)
+                as_node: Any = (lambda: value) if as_such else (lambda: _fhirpath_node(value, type_path))
             if primitive and value_path:
                 if as_value is None:
                     as_value = {"value": value}
