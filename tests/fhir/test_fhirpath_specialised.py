@@ -294,3 +294,24 @@ def test_shared_prefixes_match_fhirpathpy(expression: str) -> None:
 ])
 def test_elements_taken_directly_match_fhirpathpy(expression: str, resource: dict[str, Any], answers: bool) -> None:
     assert _agrees(expression, resource) is answers
+
+
+def test_of_type_after_a_shared_prefix_groups_it_once_per_item() -> None:
+    """``entry.resource.ofType(X)`` for several X in one environment: the prefix is walked once per
+    focus item, and each type gets what fhirpathpy gives, in order; an entry that is not a resource
+    leaves every type to fhirpathpy."""
+    types = ["Organization", "MessageHeader", "Patient", "Communication", "Organization"]
+    compiled = [fp.compile_tree(fp.parse(f"entry.resource.ofType({t}).id")) for t in types]
+    env = fp.Env({"resource": MESSAGE, "rootResource": MESSAGE})
+    for t, fn in zip(types, compiled, strict=True):
+        assert fn([MESSAGE], env) == _reference(f"entry.resource.ofType({t}).id", MESSAGE)
+    kept = [v[1] for v in env.memo.values() if isinstance(v[1], dict)]
+    assert len(kept) == 1 and sorted(kept[0]) == ["Communication", "MessageHeader", "Organization"]
+    other = {"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Patient", "id": "p"}}]}
+    assert compiled[2]([other], env) == ["p"]  # another item in the same environment
+    assert compiled[0]([other], env) == []
+    odd = {"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Patient", "id": "p"}},
+                                               {"resource": "not a resource"}]}
+    for fn in compiled:
+        with pytest.raises(fp.Fallback):
+            fn([odd], env)

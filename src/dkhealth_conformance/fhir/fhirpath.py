@@ -71,7 +71,8 @@ class Env:
         self.member_of = member_of
         self.html_ok = html_ok
         #: (shared prefix, id of the focus item) -> (the item, the result): see :func:`_memoized`
-        self.memo: dict[tuple[int, int], tuple[Any, list[Any]]] = {}
+        #: (the result grouped by resourceType: :func:`_of_type_grouped`)
+        self.memo: dict[tuple[int, int], tuple[Any, Any]] = {}
 
 
 #: a string whose FHIRPath type could be a date, dateTime, time or instant: comparisons and
@@ -212,6 +213,38 @@ def _memoized(prefix: Expr, shared: _Shared) -> Expr:
         return result
 
     return memo
+
+
+def _of_type_grouped(prefix: Expr, of_type: Expr, name: str, shared: _Shared) -> Expr:
+    """``prefix.ofType(name)``: where other chains share the prefix, its result grouped by
+    resourceType is kept in the environment for the focus item (as :func:`_memoized` keeps a
+    result), so that each ``ofType`` after it is one lookup; else ``of_type`` on the prefix."""
+    token, sites = shared.token, shared.sites
+
+    def grouped(focus: list[Any], env: Env) -> list[Any]:
+        if len(sites) < 2 or len(focus) != 1:
+            return of_type(prefix(focus, env), env)
+        item = focus[0]
+        key = (token, id(item))
+        found = env.memo.get(key)
+        if found is None:
+            groups: dict[str, list[Any]] = {}
+            for x in prefix(focus, env):
+                if not isinstance(x, dict):
+                    break  # of_type says what then
+                rtype = x.get("resourceType")
+                if isinstance(rtype, str):
+                    groups.setdefault(rtype, []).append(x)
+            else:
+                found = env.memo[key] = (item, groups)
+            if found is None:
+                found = env.memo[key] = (item, None)
+        if found[1] is None:
+            return of_type(prefix(focus, env), env)
+        result: list[Any] = found[1].get(name, [])
+        return result
+
+    return grouped
 
 
 def _member_then(name: str, step: Expr) -> Expr:
@@ -395,6 +428,12 @@ class Compiler:
                 steps[-1] = _substring_to_integer(*self._substrings[steps[-1]])  # substring(i, n).toInteger()
                 continue
             step = self._invocation(invocation, first=False)
+            if steps and self._function_name(invocation) == "ofType":  # grouped once per shared prefix
+                params = self._kids(self._kids(self._kids(invocation)[0])[1])
+                prefix = _chain(steps)
+                steps = [_of_type_grouped(prefix, step, _type_name(params[0]),
+                                          self._shared([base, *invocations[:at]]))]
+                continue
             bounds = self._integer_arguments(invocation, "substring", 2)
             if bounds is not None:
                 self._substrings[step] = (bounds[0], bounds[1])
