@@ -680,7 +680,10 @@ class FhirValidator:
                         if type(value) is dict and value:
                             if counted:
                                 counts[child] = counts.get(child, 0) + 1
-                            self._walk_object(out, value, child, direct, f"{path}.{key}", direct.target)
+                            if direct.kind is _RESOURCE:
+                                self._resource(out, value, f"{path}.{key}")
+                            else:
+                                self._walk_object(out, value, child, direct, f"{path}.{key}", direct.target)
                             continue
                     elif type(value) is list and value:  # as _element gives them to _item
                         if counted:
@@ -761,7 +764,8 @@ class FhirValidator:
                 plan = child.plans.get(as_object)
                 if plan is None or plan.tree is not tree:
                     plan = child.plans[as_object] = self._plan(child, as_object, tree)
-                if plan.kind is _OBJECT and plan.target is not None and not plan.extension:
+                if (plan.kind is _OBJECT and plan.target is not None and not plan.extension) or \
+                        (plan.kind is _RESOURCE and single):
                     direct = plan
             found[key] = ("_" + key, child, code, primitive, test, id(child) in counted, single, direct)
         return found
@@ -928,6 +932,12 @@ class FhirValidator:
         index = self._slice_index(node, discriminators, code, tree)
         if index is not None:  # one value discriminator, strings to compare with: looked up
             dpath, table = index
+            steps = _steps(dpath)
+            if len(steps) == 1 and steps[0][1] is None and type(item) is dict:  # one element: its string
+                value = item.get(steps[0][0])
+                if type(value) is str:
+                    hit = table.get(value)
+                    return hit[1] if hit is not None else None
             found: tuple[int, Node] | None = None
             for value in _values_at(item, dpath):
                 if type(value) is not str:
