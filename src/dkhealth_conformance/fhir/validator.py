@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from ..dk import gln
 from ..report import Issue, Severity
 from ..rules import Rule
 from . import rules as R
@@ -339,7 +340,7 @@ def _gln_check_digit(value: Any) -> bool | None:
     """DK Core gln-modulus-10 for 13 ASCII digits or more (the expression reads the first 13)."""
     if type(value) is not str or len(value) < 13 or not (head := value[:13]).isascii() or not head.isdigit():
         return None
-    return int(head[12]) == (10 - (sum(map(int, head[0:12:2])) + 3 * sum(map(int, head[1:12:2]))) % 10) % 10
+    return int(head[12]) == gln.check_digit(head[:12])
 
 
 #: invariants answered natively where the answer is plain (the value of the element: None means the
