@@ -147,6 +147,7 @@ def test_brackets_inside_json_strings_do_not_count_as_depth() -> None:
 ])
 def test_json_depth_counts_brackets_outside_strings(text: str, depth: int) -> None:
     assert pl._json_depth(text, 100) == depth
+    assert pl._json_depth(text.encode("utf-8"), 100) == depth
 
 
 def _nesting(value: object) -> int:
@@ -167,4 +168,6 @@ _JSON_VALUES = st.recursive(
 @settings(max_examples=500, deadline=None)
 @given(_JSON_VALUES, st.booleans())
 def test_json_depth_is_the_nesting_of_any_document(value: object, ascii_only: bool) -> None:
-    assert pl._json_depth(json.dumps(value, ensure_ascii=ascii_only), 100) == _nesting(value)
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    assert pl._json_depth(text, 100) == _nesting(value)
+    assert pl._json_depth(text.encode("utf-8"), 100) == _nesting(value)  # the bytes as received

@@ -357,7 +357,8 @@ def _xml_format(root: str, namespace: str | None) -> str:
 def _parse_json(payload: Payload, limits: Limits) -> None:
     payload.format = JSON
     assert payload.text is not None
-    depth = _json_depth(payload.text, limits.max_json_depth)
+    plain_utf8 = payload.encoding == "utf-8" and payload.data[:3] != codecs.BOM_UTF8  # the bytes of the text
+    depth = _json_depth(payload.data if plain_utf8 else payload.text, limits.max_json_depth)
     if depth > limits.max_json_depth:
         payload.issues.append(
             R.JSON_TOO_DEEP.issue(f"the JSON nests more than {limits.max_json_depth} levels deep")
@@ -384,13 +385,13 @@ _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
 _STEP = [1 if b in b"[{" else -1 if b in b"]}" else 0 for b in range(256)]
 
 
-def _json_depth(text: str, limit: int) -> int:
+def _json_depth(text: str | bytes, limit: int) -> int:
     """Maximum bracket depth outside strings, at C speed whatever the text (a hostile payload costs
-    linear time): on the UTF-8 bytes (the bytes of quotes, brackets and backslashes are never part
-    of another character), escapes are cut out, then everything but quotes and brackets, then the
-    strings (as pairs of quotes when no string holds a bracket); the depth is summed by
-    ``accumulate``."""
-    data = text.encode("utf-8", "surrogatepass")
+    linear time): on the UTF-8 bytes (``text`` itself when given as bytes; the bytes of quotes,
+    brackets and backslashes are never part of another character), escapes are cut out, then
+    everything but quotes and brackets, then the strings (as pairs of quotes when no string holds a
+    bracket); the depth is summed by ``accumulate``."""
+    data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
     if b"\\" in data:
         data = _JSON_ESCAPE.sub(b"", data)
     structure = data.translate(None, _NOT_STRUCTURE)
