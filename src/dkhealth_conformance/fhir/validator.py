@@ -282,6 +282,11 @@ def _ref1(reference: Any, root: Any) -> bool:
     return any(c.get("id") == ref[1:] for c in _contained(root))
 
 
+def _local_reference(value: Any) -> bool:
+    """Whether a Reference (JSON) names a contained resource (``#id``): where ref-1 can fail."""
+    return type(value) is dict and str(value.get("reference", ""))[:1] == "#"
+
+
 def _entries(bundle: dict[str, Any]) -> list[dict[str, Any]]:
     items = bundle.get("entry")
     return [e for e in items if isinstance(e, dict)] if isinstance(items, list) else []
@@ -436,6 +441,7 @@ class _Plan:
     kind: str  # _SYSTEM_VALUE, _XHTML, _RESOURCE or _OBJECT
     target: tuple[Node, TypeTree] | None
     own: Node | None  # the root of the target's type when it has invariants of its own
+    own_ref1: bool  # own has ref-1 alone (a Reference's), which holds but for a local reference
     local: str  # the element's path in its tree (for a contentReference: the referenced path)
     suffix: str  # local without the root of its tree (the definition path is the parent's plus this)
     extension: bool
@@ -823,7 +829,7 @@ class FhirValidator:
             if node.constraints or node.natives:
                 self._invariants(out, node, value, plan.type_path, path)
             own = plan.own if target is plan.target else _own_invariants(node, target)
-            if own is not None:
+            if own is not None and (not plan.own_ref1 or own is not plan.own or _local_reference(value)):
                 self._invariants(out, own, value, plan.type_path, path)  # the data type's own
 
     def _primitive_meta(self, out: list[Issue], obj: dict[str, Any], key: str, meta: Any, node: Node,
@@ -1174,7 +1180,9 @@ class FhirValidator:
             kind = _OBJECT
         target = self._children_of(node, tree, code) if kind is _OBJECT else None
         local = target[0].path if target is not None and node.content_ref else node.path  # contentReference
-        return _Plan(tree=tree, code=code, kind=kind, target=target, own=_own_invariants(node, target),
+        own = _own_invariants(node, target)
+        return _Plan(tree=tree, code=code, kind=kind, target=target, own=own,
+                     own_ref1=own is not None and not own.constraints and [n[0] for n in own.natives] == ["ref-1"],
                      local=local, suffix=local[len(tree.root.path):],
                      extension=code == "Extension",
                      own_definition=code == "Extension" and not node.children and not node.type_profiles,
@@ -1200,7 +1208,7 @@ class FhirValidator:
                 if key == "dom-6" and contained:
                     continue
                 if key == "ref-1":  # the only one that reads the root resource
-                    if not (type(value) is dict and str(value.get("reference", ""))[:1] == "#"):
+                    if not _local_reference(value):
                         continue  # not a local reference: holds
                     if root is None:
                         root = self._root_of(value, path)
