@@ -194,6 +194,30 @@ def test_codes_fixed_values_and_narratives_give_the_same_issues_without_shortcut
             _same_issues(_replaced(bundle, leaf, value))
 
 
+def _objects(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """The paths of the objects inside a JSON value (itself left out)."""
+    if isinstance(value, dict):
+        if path:
+            yield path
+        for key, item in value.items():
+            yield from _objects(item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _objects(item, (*path, i))
+
+
+@pytest.mark.parametrize("name", ["carecommunication-new-message.json", "hospitalnotification-stin.json"])
+def test_objects_replaced_give_the_same_issues_without_shortcuts(name: str) -> None:
+    """Each object of one message per standard (an item of a list of objects, a resource of an
+    entry, a single object), in turn, replaced by a string, an empty object, null, an array, an
+    array holding an empty object, and a number: the objects walked directly are walked as the
+    full walk walks them."""
+    bundle = json.loads((examples_dir() / "medcom-fhir" / name).read_text(encoding="utf-8"), parse_float=Decimal)
+    for where in _objects(bundle):
+        for value in ("x", {}, None, [], [{}], 7):
+            _same_issues(_replaced(bundle, where, value))
+
+
 def _overlapping_slices() -> dict[str, Any]:
     """Patient.identifier sliced by system, two slices sharing a system: the first one listed takes
     an identifier of that system (and allows one)."""
