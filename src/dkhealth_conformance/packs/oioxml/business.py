@@ -250,7 +250,13 @@ def _identifier_issues(plan: Plan, letter_el: Any, container: str | None, header
     checked_of, identifier = plan.checked_of, plan.identifier
     if issues is None:
         issues = []
+    # the letter's own Identifier, which nothing makes a GLN or SOR code when the header has no
+    # IdentifierCode: passed over by identity (lxml gives the proxy ``fields`` holds)
+    own = fields.get(identifier) if fields is not None and plan.identifier_code not in fields \
+        and identifier not in plan.kinds else None
     for element in letter_el.iter(plan.identifier_tags):
+        if element is own:
+            continue
         tag = element.tag  # lxml builds the string on each access
         if tag == identifier:
             if fields is not None and element.getparent() is header:  # the letter's own identifier

@@ -48,11 +48,15 @@ def receipt_issues(root: Any, container: str | None = None,
         original = next(receipt.iterchildren("{*}OriginalEmessage"), None)
         if original is None:
             continue
-        if kind == POSITIVE:
-            letters = _kids(original, "OriginalLetter")
-            for node in original.iter("{*}RefuseCode", "{*}RefuseText"):
-                issues.append(R.REFUSE_ON_POSITIVE.issue(f"<{local_name(node)}> in a positive receipt",
-                                                         location_of(node, container)))
+        if kind == POSITIVE:  # its OriginalLetters, and no refusal anywhere in it, in one pass
+            letters = []
+            for node in original.iter("{*}OriginalLetter", "{*}RefuseCode", "{*}RefuseText"):
+                name = local_name(node)
+                if name != "OriginalLetter":
+                    issues.append(R.REFUSE_ON_POSITIVE.issue(f"<{name}> in a positive receipt",
+                                                             location_of(node, container)))
+                elif node.getparent() is original:
+                    letters.append(node)
         else:
             # the OriginalLetters and whether a RefuseCode covers the whole Emessage, in one pass
             letters, refused = [], False
