@@ -81,6 +81,21 @@ def test_duplicate_original_letter() -> None:
     assert "oioxml.receipt.original-letter-duplicate" in rules_of(receipt(extra_letter=twice))
 
 
+def test_only_the_letters_of_the_original_emessage_count_as_its_letters() -> None:
+    """A positive receipt: an OriginalLetter inside another is a schema finding, not a second letter of
+    the Emessage; a refusal anywhere in it is reported where it is."""
+    nested = "<OriginalLetter><OriginalLetterIdentifier>LET0001</OriginalLetterIdentifier>" \
+             "<OriginalVersionCode>XD9134L</OriginalVersionCode></OriginalLetter>"
+    found = rules_of(receipt(letter_refuse=nested))
+    assert "oioxml.receipt.original-letter-duplicate" not in found
+    assert "oioxml.structure.unexpected-element" in found
+    report = validate(receipt(letter_refuse=nested.replace("</OriginalLetter>", "<RefuseText>x</RefuseText>"
+                                                                               "</OriginalLetter>")))
+    refusals = [i for i in report.issues if i.rule_id == "oioxml.receipt.refuse-on-positive"]
+    assert [i.message for i in refusals] == ["<RefuseText> in a positive receipt"]
+    assert refusals[0].location.path.endswith("/OriginalLetter/OriginalLetter/RefuseText")
+
+
 @pytest.mark.parametrize(
     ("kwargs", "rule"),
     [
