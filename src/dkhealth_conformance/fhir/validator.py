@@ -282,6 +282,11 @@ def _ref1(reference: Any, root: Any) -> bool:
     return any(c.get("id") == ref[1:] for c in _contained(root))
 
 
+def _contained_at(path: str) -> bool:
+    """Whether ``path`` is that of a contained resource (whose container's narrative covers it: dom-6)."""
+    return ".contained[" in path and path.endswith("]")
+
+
 def _local_reference(value: Any) -> bool:
     """Whether a Reference (JSON) names a contained resource (``#id``): where ref-1 can fail."""
     return type(value) is dict and str(value.get("reference", ""))[:1] == "#"
@@ -891,7 +896,8 @@ class FhirValidator:
                 tree: TypeTree, path: str, primitive: bool, single: bool = False) -> None:
         """Items of a sliced element: each is checked against the slice it belongs to (or the
         element when it belongs to none); then slice cardinality and closed slicing."""
-        counts = {id(sl): 0 for sl in node.slices}
+        slices = node.slices
+        counts = [0] * len(slices)  # items per slice, by position
         rules = (node.slicing or {}).get("rules", "open")
         ordered = (node.slicing or {}).get("ordered") is True
         key = path.rsplit(".", 1)[-1]
@@ -901,8 +907,8 @@ class FhirValidator:
             m = metas[i] if i < len(metas) else None
             target = self._slice_of(item, key, node, code, tree) if item is not None else None
             if target is not None:
-                counts[id(target)] += 1
-                position = node.slices.index(target)
+                position = slices.index(target)
+                counts[position] += 1
                 if ordered and position < last:
                     out.append(R.SLICE_ORDER.issue(
                         f"{key}:{target.slice_name} comes after {key}:{node.slices[last].slice_name}; the slicing "
@@ -920,8 +926,7 @@ class FhirValidator:
                 unmatched_at = i
             self._item(out, item, m, target or node, code, tree, here, primitive)
         shown = node.name + ("[x]" if node.choice else "")
-        for sl in node.slices:
-            n = counts[id(sl)]
+        for sl, n in zip(slices, counts, strict=True):
             if n < sl.min:
                 out.append(R.CARDINALITY_MIN.issue(
                     f"{shown}:{sl.slice_name}: minimum cardinality {sl.min}, found {n}", path.rsplit(".", 1)[0]))
@@ -1196,7 +1201,6 @@ class FhirValidator:
         if not self.invariants or not (node.constraints or node.natives):
             return
         root: Any = None
-        contained = ".contained[" in path and path.endswith("]")
         if node.natives:
             natives = node.native_checks
             if natives is None:
@@ -1205,7 +1209,7 @@ class FhirValidator:
                     [(key, severity, human, _NATIVE[key]) for key, severity, human in node.natives
                      if key not in _HOLD_WITHOUT_CONTAINED])
             for key, severity, human, holds in natives[1 if type(value) is dict and "contained" not in value else 0]:
-                if key == "dom-6" and contained:
+                if key == "dom-6" and _contained_at(path):
                     continue
                 if key == "ref-1":  # the only one that reads the root resource
                     if not _local_reference(value):
@@ -1226,7 +1230,7 @@ class FhirValidator:
                 if (invariant := self._fhirpath_fn(expression)) is not None]
         env: Env | None = None  # made for the first expression to evaluate
         for key, severity, human, invariant, value_path, shortcut in checks:
-            if key == "dom-6" and contained:
+            if key == "dom-6" and _contained_at(path):
                 continue  # the narrative of the container covers its contained resources
             if shortcut is not None and (answer := shortcut(value)) is not None:
                 if not answer:
