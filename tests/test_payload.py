@@ -171,35 +171,3 @@ def test_json_depth_is_the_nesting_of_any_document(value: object, ascii_only: bo
     text = json.dumps(value, ensure_ascii=ascii_only)
     assert pl._json_depth(text, 100) == _nesting(value)
     assert pl._json_depth(text.encode("utf-8"), 100) == _nesting(value)  # the bytes as received
-
-
-def _xml_examples() -> list[bytes]:
-    from dkhealth_conformance.data import examples_dir
-
-    folder = examples_dir()
-    return [p.read_bytes() for p in sorted(folder.glob("medcom-oioxml/*.xml"))[:12]] + [
-        p.read_bytes() for p in sorted(folder.glob("medcom-fhir/*.xml"))[:4]]
-
-
-_XML_PIECES = [b"<", b">", b"&", b"&amp;", b"&x;", b"]]>", b"<!--", b"-->", b"<![CDATA[", b'"', b"\xe6", b"\xc3\xa6",
-               b"\xff", b'<?xml version="1.0" encoding="ISO-8859-1"?>', b"<?pi x?>", b"</a>", b"<b/>", b" ", b"\n"]
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.sampled_from(_xml_examples()), st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 3),
-                                                            st.sampled_from(_XML_PIECES)), max_size=3))
-def test_the_shared_parser_parses_as_fromstring(document: bytes, edits: list[tuple[int, int, bytes]]) -> None:
-    """The shared parser's feed interface (``_feed``) accepts exactly what ``fromstring`` with a new
-    parser accepts, giving the same tree; after a refusal the next document parses as before."""
-    from lxml import etree
-
-    for at, cut, piece in edits:  # pieces put in, some bytes cut out
-        at %= len(document) + 1
-        document = document[:at] + piece + document[at + cut:]
-    try:
-        expected: bytes | None = etree.tostring(etree.fromstring(document, pl.xml_parser()))
-    except etree.XMLSyntaxError:
-        expected = None
-    root = pl._feed(document)
-    assert (None if root is None else etree.tostring(root)) == expected
-    assert etree.tostring(pl._feed(b"<a><b>1</b></a>")) == b"<a><b>1</b></a>"

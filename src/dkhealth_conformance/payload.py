@@ -315,14 +315,13 @@ def _parse_xml(payload: Payload) -> None:
         line = text.count("\n", 0, text.find("<!DOCTYPE")) + 1
         payload.issues.append(_dtd_forbidden(line))
         return
-    root = _feed(payload.data)
-    if root is None:  # not well-formed: parsed again as a whole, for the position of the problem
-        try:
-            root = etree.fromstring(payload.data, xml_parser())
-        except etree.XMLSyntaxError as exc:
-            line, column = exc.position if exc.position else (None, None)
-            payload.issues.append(R.XML_MALFORMED.issue(str(exc.msg or exc), line=line, column=column))
-            return
+    parser = getattr(_PARSERS, "parser", None) or _shared_parser()
+    try:
+        root = etree.fromstring(payload.data, parser)
+    except etree.XMLSyntaxError as exc:
+        line, column = exc.position if exc.position else (None, None)
+        payload.issues.append(R.XML_MALFORMED.issue(str(exc.msg or exc), line=line, column=column))
+        return
     tree = root.getroottree()
     info = tree.docinfo
     if info.internalDTD is not None or info.doctype:
@@ -332,20 +331,6 @@ def _parse_xml(payload: Payload) -> None:
     namespace, _, local = tag[1:].partition("}") if tag[:1] == "{" else (None, "", tag)
     payload.xml, payload.root, payload.namespace = tree, local, namespace
     payload.format = _xml_format(local, namespace)
-
-
-def _feed(data: bytes) -> Any:
-    """The root of ``data`` parsed by this thread's parser through its feed interface (the same
-    parse as ``fromstring``, with less set-up per document), or None when the parser refuses it:
-    the parser is then replaced, and the caller parses again to report where the problem is
-    (the feed interface reports some problems, an undefined entity among them, without a line)."""
-    parser = getattr(_PARSERS, "parser", None) or _shared_parser()
-    try:
-        parser.feed(data)
-        return parser.close()
-    except Exception:  # a parser that stopped half-way is not fed again
-        _PARSERS.parser = None
-        return None
 
 
 def _dtd_forbidden(line: int) -> Issue:
