@@ -783,12 +783,12 @@ class FhirValidator:
         return found
 
     def _plain_test(self, child: Node, code: str | None, primitive: bool) -> Callable[[Any], bool] | None:
-        """The test that a value of ``child`` needs nothing more than :meth:`_item` would find
-        nothing in: a primitive plainly well formed (:data:`_WELL_FORMED`) that is, where the child
-        says so, its fixed string or a code of its required or extensible value set; a narrative
-        ``div`` that :func:`check_div` finds plain and with content. None where the child has
-        slices, a pattern, invariants (but a ``div``'s, which :func:`check_div` checks) or a check
-        the test does not make: :meth:`_item` looks at every value."""
+        """A test that is true only for values of ``child`` in which :meth:`_item` would find
+        nothing: a plainly well-formed primitive (:data:`_WELL_FORMED`) that is also, where the
+        child asks for it, its fixed string or a code of its required or extensible value set; or a
+        narrative ``div`` that :func:`check_div` finds plain and not empty. None where the child has
+        slices, a pattern, invariants (but a ``div``'s, which :func:`check_div` covers) or a check
+        the test does not make: then :meth:`_item` looks at every value."""
         if child.slices or child.pattern is not None or code is None:
             return None
         if code == "xhtml":
