@@ -1431,18 +1431,11 @@ def _substring_at(i: int, count: int | None = None) -> Expr:
 
 def _substring_to_integer(i: int, count: int) -> Expr:
     """``substring(i, count).toInteger()`` with integer literals, in one step."""
+    substring = _substring_at(i, count)
+
     def run(focus: list[Any], env: Env) -> list[Any]:
-        if not focus:
-            return []
-        if len(focus) != 1:
-            raise Fallback
-        x = focus[0]
-        if not isinstance(x, str):
-            raise Fallback
-        if i < 0 or i >= len(x):
-            return []
-        part = x[i:i + count]
-        return [int(part)] if _INTEGER_TEXT.match(part) else []
+        part = substring(focus, env)
+        return [int(part[0])] if part and _INTEGER_TEXT.match(part[0]) else []
 
     return run
 
