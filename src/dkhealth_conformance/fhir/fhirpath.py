@@ -963,17 +963,19 @@ def _plain_string(constant: list[Any] | None) -> bool:
     return constant is not None and len(constant) == 1 and isinstance(constant[0], str) and _is_plain(constant[0])
 
 
-def _one_of(subject: Expr, values: frozenset[str]) -> Expr:
+def _one_of(subject: Expr, values: frozenset[str], differ: bool = False) -> Expr:
+    """``subject = 'a' or subject = 'b' …`` for plain strings (with ``differ``: the answer of ``!=``
+    to one of them): empty for no item, ``differ`` for several."""
     def one_of(focus: list[Any], env: Env) -> list[Any]:
         a = subject(focus, env)
         if not a:
             return []
         if len(a) != 1:
-            return [False]
+            return [differ]
         x = a[0]
         if not isinstance(x, str) or _TEMPORAL.match(x) is not None:
-            raise Fallback
-        return [x in values]
+            raise Fallback  # a string compares with a string only; a date follows calendar rules
+        return [(x in values) is not differ]
 
     return one_of
 
@@ -986,18 +988,7 @@ def _equal_to_literal(other: Expr, constant: list[Any], differ: bool) -> Expr | 
         return None
     value = constant[0]
     if isinstance(value, str):
-        def equal_string(focus: list[Any], env: Env) -> list[Any]:
-            a = other(focus, env)
-            if not a:
-                return []
-            if len(a) != 1:
-                return [differ]
-            x = a[0]
-            if not isinstance(x, str) or _TEMPORAL.match(x) is not None:
-                raise Fallback  # a string compares with a string only; a date follows calendar rules
-            return [(x == value) is not differ]
-
-        return equal_string
+        return _one_of(other, frozenset({value}), differ)
     if isinstance(value, bool):
         def equal_boolean(focus: list[Any], env: Env) -> list[Any]:
             a = other(focus, env)
