@@ -315,6 +315,17 @@ def _singleton(items: list[Any]) -> Any:
     return items[0]
 
 
+def _one_string(focus: list[Any]) -> str | None:
+    """The string of a focus of one string; None for an empty focus. Anything else (several items,
+    another type) is left to fhirpathpy."""
+    if not focus:
+        return None
+    x = _singleton(focus)
+    if not isinstance(x, str):
+        raise Fallback
+    return x
+
+
 def _result(value: bool | None) -> list[Any]:
     return [] if value is None else [value]
 
@@ -1293,14 +1304,8 @@ def _string_test(test: Callable[[str, str], bool]) -> Callable[[Compiler, list[d
             y = literal[0]
 
             def with_literal(focus: list[Any], env: Env) -> list[Any]:
-                if not focus:
-                    return []
-                if len(focus) != 1:
-                    raise Fallback
-                x = focus[0]
-                if not isinstance(x, str):
-                    raise Fallback
-                return [test(x, y)]
+                x = _one_string(focus)
+                return [] if x is None else [test(x, y)]
 
             return with_literal
 
@@ -1319,12 +1324,8 @@ def _string_test(test: Callable[[str, str], bool]) -> Callable[[Compiler, list[d
 
 
 def _length(focus: list[Any], env: Env) -> list[Any]:
-    if not focus:
-        return []
-    x = _singleton(focus)
-    if not isinstance(x, str):
-        raise Fallback
-    return [len(x)]
+    x = _one_string(focus)
+    return [] if x is None else [len(x)]
 
 
 def _trace(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
@@ -1406,14 +1407,8 @@ def _substring(compiler: Compiler, params: list[dict[str, Any]]) -> Expr:
 def _substring_at(i: int, count: int | None = None) -> Expr:
     """``substring(i)`` and ``substring(i, count)`` with integer literals."""
     def run(focus: list[Any], env: Env) -> list[Any]:
-        if not focus:
-            return []
-        if len(focus) != 1:
-            raise Fallback
-        x = focus[0]
-        if not isinstance(x, str):
-            raise Fallback
-        if i < 0 or i >= len(x):
+        x = _one_string(focus)
+        if x is None or i < 0 or i >= len(x):
             return []
         return [x[i:] if count is None else x[i:i + count]]
 
