@@ -748,9 +748,7 @@ class Compiler:
                 a = left(focus, env)
                 if not a:
                     return []
-                if len(a) != 1:
-                    raise Fallback
-                x = a[0]
+                x = _singleton(a)
                 if not _number(x):
                     raise Fallback  # a number compares with a number only
                 return [test(x, number)]
@@ -934,9 +932,7 @@ def _by_literal(left: Expr, n: int, apply: Callable[[int, int], int]) -> Expr:
         a = left(focus, env)
         if not a:
             return []
-        if len(a) != 1:
-            raise Fallback
-        x = a[0]
+        x = _singleton(a)
         if type(x) is int or _integer(x):
             return [apply(x, n)]
         raise Fallback
