@@ -229,16 +229,15 @@ def _of_type_grouped(prefix: Expr, of_type: Expr, name: str, shared: _Shared) ->
         found = env.memo.get(key)
         if found is None:
             groups: dict[str, list[Any]] = {}
+            complete = True
             for x in prefix(focus, env):
                 if not isinstance(x, dict):
-                    break  # of_type says what then
+                    complete = False  # of_type says what then
+                    break
                 rtype = x.get("resourceType")
                 if isinstance(rtype, str):
                     groups.setdefault(rtype, []).append(x)
-            else:
-                found = env.memo[key] = (item, groups)
-            if found is None:
-                found = env.memo[key] = (item, None)
+            found = env.memo[key] = (item, groups if complete else None)
         if found[1] is None:
             return of_type(prefix(focus, env), env)
         result: list[Any] = found[1].get(name, [])
