@@ -107,8 +107,24 @@ class OioxmlPack:
 
     def validate(self, payload: Payload, standard: Standard, options: Options) -> list[Issue]:
         noted = payload.notes.get(_SCANNED) if payload.notes else None
-        return validate_emessage(payload.xml, payload.namespace, options, payload.container,
-                                 scanned=noted[1] if noted is not None and noted[0] is payload.xml.getroot() else None)
+        scanned = noted[1] if noted is not None and noted[0] is payload.xml.getroot() else None
+        issues = validate_emessage(payload.xml, payload.namespace, options, payload.container, scanned=scanned)
+        data = standard.data
+        if data is not None and not (scanned and scanned[0] and data == (payload.namespace, scanned[0][0][1].element)):
+            issues.extend(self._forced_issues(payload, standard))  # not the detected standard: a forced one
+        return issues
+
+    def _forced_issues(self, payload: Payload, standard: Standard) -> list[Issue]:
+        """A letter's standard given with ``--standard``: one of the Emessage's letters must be of it."""
+        root = payload.xml.getroot()
+        plan = (_PLANS or plans()).get(payload.namespace or "")
+        letters = plan.scan(root)[0] if plan is not None else []
+        carried = [(self._by_letter[(payload.namespace, letter.element)], letter) for _, letter in letters]
+        if any(found.ref == standard.ref for found, _ in carried):
+            return []
+        what = ", ".join(f"{found.ref} ({letter.element})" for found, letter in carried) or "no known letter"
+        return [R.STANDARD_MISMATCH.issue(f"the standard {standard.ref} was requested, but the Emessage carries {what}",
+                                          "/Emessage", line=root.sourceline)]
 
 
 #: the key of :meth:`OioxmlPack.detect`'s note on a payload: the root and its :meth:`Plan.scan`

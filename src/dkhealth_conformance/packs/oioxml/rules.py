@@ -26,6 +26,14 @@ LETTER_UNKNOWN = _R(
     example="<Emessage><Envelope>...</Envelope><Notes>...</Notes></Emessage>",
     issue_type="structure",
 )
+STANDARD_MISMATCH = _R(
+    "oioxml.standard-mismatch", ERROR, "The Emessage carries no letter of the requested standard",
+    source="dkhealth-conformance: --standard / validate(standard=...) with a MedCom OIOXML letter type",
+    rationale="A forced standard names a letter type and VersionCode; an Emessage that carries other "
+    "letters is not a letter of that standard, however valid it is in its own right.",
+    example="dkconform check --standard medcom.oioxml.XDIS01 clinical-email.xml",
+    issue_type="not-supported",
+)
 MISSING_ELEMENT = _R(
     "oioxml.structure.missing-element", ERROR, "A required element is missing",
     source=SCHEMA,

@@ -1,0 +1,57 @@
+"""A standard forced with ``--standard`` / ``validate(standard=...)`` on an OIOXML letter: the Emessage
+must carry a letter of that type and VersionCode, or the report says so."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from dkhealth_conformance import validate
+from dkhealth_conformance.cli import main
+from dkhealth_conformance.data import examples_dir
+
+FOLDER = examples_dir() / "medcom-oioxml"
+EMAIL = (FOLDER / "xdis91-XD9134L-clinicalemail.xml").read_bytes()
+OLD_EMAIL = (FOLDER / "xdis91-XD9133L-2004-06-01-minimal.xml").read_bytes()
+
+
+def mismatches(report) -> list[str]:
+    return [i.message for i in report.issues if i.rule_id == "oioxml.standard-mismatch"]
+
+
+def test_another_letter_type_is_not_conformant() -> None:
+    report = validate(EMAIL, "medcom.oioxml.XDIS01")
+    assert (report.standard, report.valid) == ("medcom.oioxml.XDIS01", False)
+    assert mismatches(report) == [f"the standard medcom.oioxml.XDIS01@{report.version} was requested, but the "
+                                  "Emessage carries medcom.oioxml.XDIS91@XD9134L (ClinicalEmail)"]
+    assert report.issues[0].location.path == "/Emessage"
+
+
+def test_another_version_of_the_same_type_is_not_conformant() -> None:
+    report = validate(EMAIL, "medcom.oioxml.XDIS91@XD9133L")
+    assert (report.standard_ref, report.valid) == ("medcom.oioxml.XDIS91@XD9133L", False)
+    assert len(mismatches(report)) == 1
+
+
+def test_the_letter_s_own_standard_with_or_without_version_passes() -> None:
+    for forced in ("medcom.oioxml.XDIS91", "medcom.oioxml.XDIS91@XD9134L"):
+        report = validate(EMAIL, forced)
+        assert (report.standard_ref, report.issues) == ("medcom.oioxml.XDIS91@XD9134L", [])
+    # a VersionCode published in several namespaces: the older namespace's letter is of it all the same
+    report = validate(OLD_EMAIL, "medcom.oioxml.XDIS91@XD9133L")
+    assert (report.standard_ref, report.issues) == ("medcom.oioxml.XDIS91@XD9133L", [])
+
+
+def test_any_letter_of_a_several_letter_emessage_may_be_forced() -> None:
+    letter = EMAIL.split(b"<ClinicalEmail>", 1)[1].split(b"</ClinicalEmail>", 1)[0]
+    second = letter.replace(b"<Identifier>", b"<Identifier>2", 1)
+    both = EMAIL.replace(b"</ClinicalEmail>", b"</ClinicalEmail><ClinicalEmail>" + second + b"</ClinicalEmail>", 1)
+    assert validate(both, "medcom.oioxml.XDIS91@XD9134L").issues == []
+    assert len(mismatches(validate(both, "medcom.oioxml.XREF01"))) == 1
+
+
+def test_the_cli_fails_a_letter_of_another_standard() -> None:
+    path = str(FOLDER / "xdis91-XD9134L-clinicalemail.xml")
+    result = CliRunner().invoke(main, ["check", "--standard", "medcom.oioxml.XDIS01", path])
+    assert result.exit_code == 1
+    assert "oioxml.standard-mismatch" in result.output
+    assert CliRunner().invoke(main, ["check", "--standard", "medcom.oioxml.XDIS91", path]).exit_code == 0
