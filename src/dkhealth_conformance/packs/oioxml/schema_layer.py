@@ -78,14 +78,30 @@ def readable(message: str) -> str:
     return _ELEMENT_PREFIX.sub("", text).strip()
 
 
-def _element_at(tree: Any, path: str | None) -> Any:
+def _element_at(tree: Any, path: str | None, prefixes: dict[str, str]) -> Any:
+    """The element at libxml2's path of an error. The path names elements by the document's own
+    prefixes (``/m:Emessage/m:Envelope``): those are resolved with ``prefixes``, filled from the
+    document the first time a path needs them."""
     if not path:
         return None
     try:
-        found = tree.xpath(path)
+        found = tree.xpath(path, namespaces=prefixes) if prefixes else tree.xpath(path)
+    except etree.XPathEvalError:
+        if prefixes or not (prefixes := _prefixes_of(tree, prefixes)):
+            return None
+        return _element_at(tree, path, prefixes)
     except etree.XPathError:
         return None
     return found[0] if found and isinstance(found, list) else None
+
+
+def _prefixes_of(tree: Any, into: dict[str, str]) -> dict[str, str]:
+    """Every namespace prefix declared in the document (the first binding of each), added to ``into``."""
+    for element in tree.iter(etree.Element):
+        for prefix, uri in element.nsmap.items():
+            if prefix:
+                into.setdefault(prefix, uri)
+    return into
 
 
 def schema_issues(schema: etree.XMLSchema, tree: Any, container: str | None = None,
@@ -97,10 +113,11 @@ def schema_issues(schema: etree.XMLSchema, tree: Any, container: str | None = No
     issues: list[Issue] = []
     errors: list[Any] = list(schema.error_log)  # type: ignore[call-overload]
     facet_lines = {(e.line, e.path or "") for e in errors if e.type_name in _FACETS}
+    prefixes: dict[str, str] = {}
     for error in errors:
         if error.type_name in _FOLLOW_UPS and (error.line, error.path or "") in facet_lines:
             continue
-        element = _element_at(tree, error.path)
+        element = _element_at(tree, error.path, prefixes)
         if element is not None:
             location = location_of(element, container)
         else:
