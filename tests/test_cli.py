@@ -45,7 +45,7 @@ def test_exit_0_for_a_conformant_payload(cli, files) -> None:
 def test_exit_1_for_a_non_conformant_payload(cli, files) -> None:
     result = cli("check", str(files["valid.xml"]), str(files["invalid.xml"]))
     assert result.exit_code == 1
-    assert f"{files['invalid.xml']}:2:0 error demo.note.missing-to /Note the note has no <To> recipient" \
+    assert f"{files['invalid.xml']}:2 error demo.note.missing-to /Note the note has no <To> recipient" \
         in result.output
 
 
@@ -279,7 +279,7 @@ def test_subprocess_exit_codes_and_stdin(subprocess_env, files) -> None:
     assert ok.returncode == 0, ok.stderr
     bad = run([*cmd, "-"], subprocess_env, input=INVALID_NOTE.encode())
     assert bad.returncode == 1
-    assert b"<stdin>:2:0 error demo.note.missing-to" in bad.stdout
+    assert b"<stdin>:2 error demo.note.missing-to" in bad.stdout
     assert b"\033[" not in bad.stdout
     boom = run([*cmd, "--jobs", "2", str(files["valid.xml"]), str(files["boom.xml"])], subprocess_env)
     assert boom.returncode == 3

@@ -171,3 +171,9 @@ def test_json_depth_is_the_nesting_of_any_document(value: object, ascii_only: bo
     text = json.dumps(value, ensure_ascii=ascii_only)
     assert pl._json_depth(text, 100) == _nesting(value)
     assert pl._json_depth(text.encode("utf-8"), 100) == _nesting(value)  # the bytes as received
+
+
+def test_a_malformed_document_s_position_is_in_the_location_not_repeated_in_the_message() -> None:
+    issue = load(b"<a>\n  <b></a>").issues[0]
+    assert (issue.rule_id, issue.location.line, issue.location.column) == ("xml.malformed", 2, 10)
+    assert issue.message == "Opening and ending tag mismatch: b line 2 and a"

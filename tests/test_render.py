@@ -75,7 +75,7 @@ def test_text_lines_and_summary(reports, tmp_path: Path) -> None:
     out = render(reports, "text")
     lines = out.splitlines()
     invalid = str(tmp_path / "invalid.xml")
-    assert f"{invalid}:2:0 error demo.note.missing-to /Note the note has no <To> recipient" in lines
+    assert f"{invalid}:2 error demo.note.missing-to /Note the note has no <To> recipient" in lines
     broken = [line for line in lines if " xml.malformed " in line]
     assert len(broken) == 1
     assert re.match(rf"{re.escape(str(tmp_path / 'broken.xml'))}:1:\d+ fatal xml.malformed ", broken[0])
@@ -338,3 +338,27 @@ def test_lookup_takes_the_nearest_catalogued_rule() -> None:
     assert lookup("a.x", rules) is family
     assert lookup("a.b", rules) is plain
     assert lookup("a.b.c", rules) is None  # a.b is not keyed: a.b.c is no member of a
+
+
+def test_findings_inside_an_envelope_give_no_line_of_the_envelope_file(tmp_path: Path) -> None:
+    from dkhealth_conformance.data import examples_dir
+
+    envelope = examples_dir() / "vans" / "invalid-vans-payload.xml"
+    report = validate(envelope, name="envelope.xml")
+    inside = [i for i in report.issues if i.location.container]
+    outside = [i for i in report.issues if not i.location.container and i.location.line]
+    assert inside and outside
+    text = render([report], "text").splitlines()
+    for issue in inside:
+        line = next(t for t in text if issue.message in t)
+        assert line.startswith(f"envelope.xml {issue.severity.value} {issue.rule_id} {issue.location} "
+                               f"(payload line {issue.location.line}) ")
+    for issue in outside:
+        assert any(t.startswith(f"envelope.xml:{issue.location.line} {issue.severity.value} {issue.rule_id} ")
+                   for t in text)
+    results = json.loads(render([report], "sarif"))["runs"][0]["results"]
+    for result, issue in zip(results, report.issues, strict=True):
+        physical = result["locations"][0]["physicalLocation"]
+        assert ("region" in physical) == (issue.location.container is None and bool(issue.location.line))
+        if issue.location.container:
+            assert result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == str(issue.location)

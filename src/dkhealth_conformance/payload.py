@@ -49,6 +49,8 @@ SOAP_NAMESPACES = ("http://schemas.xmlsoap.org/soap/envelope/", "http://www.w3.o
 _XML_DECL = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 #: a DOCTYPE in the prolog (after the XML declaration, comments, processing instructions)
 _FIRST_ELEMENT = re.compile(r"<[A-Za-z_:]")
+#: lxml's ", line N, column M" after a parser message
+_POSITION_SUFFIX = re.compile(r", line \d+, column \d+$")
 #: æ ø å Æ Ø Å é encoded as UTF-8 and read back as windows-1252 / ISO-8859-1 (the Danish letters
 #: only: a lone "Â" before punctuation is too common in other text to be evidence)
 _MOJIBAKE = re.compile("Ã[¦¸¥†˜…©]|Ã\u0086|Ã\u0098|Ã\u0085")
@@ -320,7 +322,8 @@ def _parse_xml(payload: Payload) -> None:
         root = etree.fromstring(payload.data, parser)
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if exc.position else (None, None)
-        payload.issues.append(R.XML_MALFORMED.issue(str(exc.msg or exc), line=line, column=column))
+        message = _POSITION_SUFFIX.sub("", str(exc.msg or exc))  # the position is in the issue's location
+        payload.issues.append(R.XML_MALFORMED.issue(message, line=line, column=column))
         return
     tree = root.getroottree()
     info = tree.docinfo

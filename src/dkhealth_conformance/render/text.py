@@ -1,10 +1,10 @@
-"""Plain text: ``file:line:col severity rule-id location message`` and a summary line."""
+"""Plain text: ``file:line[:column] severity rule-id location message`` and a summary line."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..report import Report, Severity
+from ..report import Location, Report, Severity
 
 _COLORS = {
     Severity.FATAL: "\033[1;31m",
@@ -21,13 +21,24 @@ def render(reports: Sequence[Report], color: bool = False) -> str:
         lines.append(_header(report))
         for issue in report.issues:
             loc = issue.location
-            position = f"{report.name}:{loc.line or 0}:{loc.column or 0}"
+            position, where = _position(report.name, loc)
             severity = issue.severity.value
             if color:
                 severity = f"{_COLORS[issue.severity]}{severity}{_RESET}"
-            lines.append(f"{position} {severity} {issue.rule_id} {loc} {issue.message}")
+            lines.append(f"{position} {severity} {issue.rule_id} {where} {issue.message}")
     lines.append(summary(reports))
     return "\n".join(lines) + "\n"
+
+
+def _position(name: str, loc: Location) -> tuple[str, str]:
+    """``file:line:column`` (as far as known) and the location's text. The line of a finding inside a
+    payload taken out of an envelope is the payload's own line, not the file's: it goes with the
+    location, and the file is named alone."""
+    if loc.container:
+        return name, f"{loc} (payload line {loc.line})" if loc.line else str(loc)
+    if not loc.line:
+        return name, str(loc)
+    return (f"{name}:{loc.line}:{loc.column}" if loc.column else f"{name}:{loc.line}"), str(loc)
 
 
 def _header(report: Report) -> str:
