@@ -23,7 +23,8 @@ def findings(data: bytes) -> list[tuple[str, str, int | None]]:
     return sorted((i.rule_id, i.location.path, i.location.line) for i in validate(data).issues)
 
 
-@pytest.mark.parametrize("name", ["invalid-xdis91-structure.xml", "invalid-xdis91-business-rules.xml", "invalid-xdis91-cancelled.xml"])
+@pytest.mark.parametrize("name", ["invalid-xdis91-structure.xml", "invalid-xdis91-business-rules.xml",
+                                  "invalid-xdis91-cancelled.xml"])
 def test_invalid_examples_give_the_same_findings_with_a_prefix(name: str) -> None:
     data = (FOLDER / name).read_bytes()
     assert b"<m:" not in data
