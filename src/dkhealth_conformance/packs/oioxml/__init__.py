@@ -119,7 +119,8 @@ class OioxmlPack:
         root = payload.xml.getroot()
         plan = (_PLANS or plans()).get(payload.namespace or "")
         letters = plan.scan(root)[0] if plan is not None else []
-        carried = [(self._by_letter[(payload.namespace, letter.element)], letter) for _, letter in letters]
+        carried = [(self._by_letter[(plan.model.namespace, letter.element)], letter) for _, letter in letters] \
+            if plan is not None else []
         if any(found.ref == standard.ref for found, _ in carried):
             return []
         what = ", ".join(f"{found.ref} ({letter.element})" for found, letter in carried) or "no known letter"
