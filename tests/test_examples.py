@@ -75,3 +75,35 @@ def test_warning_example_fails_with_fail_on_warning() -> None:
     path = examples_dir() / "medcom-oioxml" / "warning-xdis91-mojibake.xml"
     assert CliRunner().invoke(main, ["check", "-q", str(path)]).exit_code == 0
     assert CliRunner().invoke(main, ["check", "-q", "--fail-on", "warning", str(path)]).exit_code == 1
+
+
+OIOXML = examples_dir() / "medcom-oioxml"
+#: the letter types of the OIOXML pack, as named in example files (``xdis91-…``, ``invalid-xdis91-…``)
+LETTER_TYPES = ("xdis91", "xdis01", "xdis02", "xdis03", "xdis16", "xdis17", "xdis18", "xdis20", "xref01", "xref06",
+                "xrpt01", "xreq01", "xctl01", "xctl02", "xctl03", "xbin01")
+
+
+def _report(path: Path) -> dict:
+    result = CliRunner().invoke(main, ["check", "--format", "json", str(path)])
+    return json.loads(result.output)["reports"][0]
+
+
+@pytest.mark.parametrize("path", sorted(OIOXML.glob("x*.xml")), ids=lambda p: p.name)
+def test_a_valid_letter_is_detected_as_the_type_and_version_its_name_gives(path: Path) -> None:
+    type_code, version_code = path.name.split("-")[:2]
+    report = _report(path)
+    assert (report["standard"], report["version"]) == (f"medcom.oioxml.{type_code.upper()}", version_code)
+
+
+@pytest.mark.parametrize("path", sorted(OIOXML.glob("invalid-x*.xml")), ids=lambda p: p.name)
+def test_an_invalid_letter_is_detected_as_the_type_its_name_gives(path: Path) -> None:
+    assert _report(path)["standard"] == f"medcom.oioxml.{path.name.split('-')[1].upper()}"
+
+
+def test_every_letter_type_has_valid_and_invalid_examples_in_both_encodings() -> None:
+    for kind in ("", "invalid-"):
+        examples = [p for p in OIOXML.glob(f"{kind}x*.xml") if bool(kind) == bool(expected_rules(p))]
+        assert {p.name.removeprefix(kind).split("-")[0] for p in examples} == set(LETTER_TYPES), kind
+        declared = {p.read_bytes().split(b"?>", 1)[0].split(b'encoding="', 1)[1].split(b'"')[0].lower()
+                    for p in examples}
+        assert {b"utf-8", b"windows-1252"} <= declared, kind
