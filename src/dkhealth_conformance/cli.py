@@ -168,6 +168,8 @@ def exit_code(reports: Sequence[Report], fail_on: Severity) -> int:
               help="Official schema release to run as an extra layer (OIOXML).")
 @click.option("--correlate", "correlate_dir", type=click.Path(file_okay=False, exists=True),
               help="Folder of sent letters: receipts are checked against the Emessages they answer (OIOXML).")
+@click.option("--cpr-modulus11", is_flag=True,
+              help="Also report CPR numbers that fail the modulus-11 check (information; OIOXML).")
 @click.option("--ig", "igs", multiple=True, type=click.Path(exists=True),
               help="Extra FHIR package (folder or .tgz) or definition file (JSON/XML); repeatable.")
 @click.option("--profile", "profiles", multiple=True, metavar="CANONICAL",
@@ -179,7 +181,7 @@ def exit_code(reports: Sequence[Report], fail_on: Severity) -> int:
 def check(paths: tuple[str, ...], standard: str | None, fmt: str, output: str | None, fail_on: str,
           quiet: bool, jobs: int, include: tuple[str, ...], exclude: tuple[str, ...], max_size: int,
           max_depth: int, schema_dir: str | None, correlate_dir: str | None, igs: tuple[str, ...],
-          profiles: tuple[str, ...], state_db: str | None, progress: bool | None) -> None:
+          profiles: tuple[str, ...], state_db: str | None, progress: bool | None, cpr_modulus11: bool) -> None:
     """Validate payload files, directories (recursively) or - for standard input."""
     if standard:
         try:
@@ -197,6 +199,8 @@ def check(paths: tuple[str, ...], standard: str | None, fmt: str, output: str | 
         extra["profile"] = list(profiles)
     if state_db:
         extra["state"] = str(Path(state_db).resolve())
+    if cpr_modulus11:
+        extra["cpr_modulus11"] = True
     options = Options(schema_dir=schema_dir, extra=extra)
     limits = Limits(max_bytes=max_size, max_json_depth=max_depth)
     stdin = sys.stdin.buffer.read(max_size + 1) if "-" in files else None

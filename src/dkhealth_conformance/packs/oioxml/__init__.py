@@ -21,7 +21,7 @@ from ...report import Issue, Severity
 from ...xmlmodel.loader import load_all
 from ...xmlmodel.model import Letter, Schema
 from . import rules as R
-from .business import Plan, plan_issues, plan_of
+from .business import Plan, modulus11_issues, plan_issues, plan_of
 from .official import official_issues
 from .receipts import correlate, index_letters, receipt_issues
 from .rules import OIOXML_RULES
@@ -162,6 +162,8 @@ def validate_emessage(tree: Any, namespace: str | None, options: Options, contai
         business.extend(receipt_issues(root, container, receipts))
     if business:
         issues = _specific_first(issues, business)
+    if options.extra and options.extra.get("cpr_modulus11"):
+        issues.extend(modulus11_issues(plan, letters, container))
     if options.extra and options.extra.get("correlate"):
         issues.extend(correlate(root, index_letters(str(options.extra["correlate"])), container))
     if options.schema_dir:

@@ -277,6 +277,19 @@ def _identifier_issues(plan: Plan, letter_el: Any, container: str | None, header
     return issues
 
 
+def modulus11_issues(plan: Plan, letters: list[tuple[Any, Letter]], container: str | None = None) -> list[Issue]:
+    """The opt-in ``dk.cpr.modulus11`` information check (``--cpr-modulus11``) on the letters' CPR numbers
+    that are otherwise valid (a malformed one is already reported, and ten zeros mean "unknown")."""
+    tags = tuple(tag for tag, kind in plan.kinds.items() if kind == "cpr")
+    issues: list[Issue] = []
+    for letter_el, _letter in letters:
+        for element in letter_el.iter(tags):
+            value = (element.text or "").strip()
+            if value and value != UNKNOWN_CPR and not dk.cpr.passes_modulus11(value) and not dk.cpr.problems(value):
+                issues.extend(dk.check_cpr(value, location_of(element, container), modulus11=True))
+    return issues
+
+
 def _header_issues(fields: dict[Any, Any], plan: Plan, letter: Letter, container: str | None,
                    issues: list[Issue]) -> _dt.datetime | None:
     """Rules on a letter's ``Letter`` header (``fields``: its children by tag, the first of each), added
