@@ -177,3 +177,18 @@ def test_a_malformed_document_s_position_is_in_the_location_not_repeated_in_the_
     issue = load(b"<a>\n  <b></a>").issues[0]
     assert (issue.rule_id, issue.location.line, issue.location.column) == ("xml.malformed", 2, 10)
     assert issue.message == "Opening and ending tag mismatch: b line 2 and a"
+
+
+@pytest.mark.parametrize("encoding", ["ISO-8859-1", "UTF-8"])
+def test_c1_control_characters_are_a_warning_naming_the_windows_1252_character(encoding: str) -> None:
+    text = f'<?xml version="1.0" encoding="{encoding}"?>\n<Note>\nkl. 12 \u0096 14, § 3</Note>'
+    issues = load(text.encode(encoding)).issues
+    assert [(i.rule_id, i.severity.value, i.location.line) for i in issues] == [("payload.c1-control", "warning", 3)]
+    assert "U+0096" in issues[0].message and "'–'" in issues[0].message
+
+
+def test_windows_1252_and_latin_1_text_without_c1_characters_is_quiet() -> None:
+    for encoding in ("windows-1252", "ISO-8859-1", "UTF-8"):
+        text = f'<?xml version="1.0" encoding="{encoding}"?><Note>Århus – § 3 ½</Note>'
+        data = text.encode(encoding, errors="ignore")  # ISO-8859-1 has no dash: it is left out there
+        assert load(data).issues == [], encoding

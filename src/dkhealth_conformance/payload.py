@@ -53,6 +53,8 @@ _FIRST_ELEMENT = re.compile(r"<[A-Za-z_:]")
 _POSITION_SUFFIX = re.compile(r", line \d+, column \d+$")
 #: æ ø å Æ Ø Å é encoded as UTF-8 and read back as windows-1252 / ISO-8859-1 (the Danish letters
 #: only: a lone "Â" before punctuation is too common in other text to be evidence)
+_C1_BYTE = re.compile(b"[\x80-\x9f]")
+_C1_CHAR = re.compile("[\x80-\x9f]")
 _MOJIBAKE = re.compile("Ã[¦¸¥†˜…©]|Ã\u0086|Ã\u0098|Ã\u0085")
 
 
@@ -270,6 +272,9 @@ def _sniff_text(payload: Payload, encoding: str, limits: Limits) -> Payload:
     payload.encoding, payload.text = name, text
     if "Ã" in text:  # every mojibake pattern starts with it; this scan costs less than the search
         _check_mojibake(payload)
+    # C1 controls: in ISO-8859-1 any byte 0x80-0x9F; in UTF-8 they are encoded after the byte 0xC2
+    if (name == "iso8859-1" and _C1_BYTE.search(data)) or (name == "utf-8" and b"\xc2" in data):
+        _check_c1_controls(payload)
     if text[:1] == "<":
         _parse_xml(payload)
         return payload
@@ -295,6 +300,21 @@ def _check_mojibake(payload: Payload) -> None:
         payload.issues.append(
             R.PAYLOAD_MOJIBAKE.issue(
                 f"{match.group(0)!r} looks like a Danish letter encoded twice (declared {payload.encoding})",
+                line=line,
+            )
+        )
+
+
+def _check_c1_controls(payload: Payload) -> None:
+    assert payload.text is not None
+    match = _C1_CHAR.search(payload.text)
+    if match:
+        line = payload.text.count("\n", 0, match.start()) + 1
+        meant = bytes([ord(match.group(0))]).decode("cp1252", errors="replace")
+        payload.issues.append(
+            R.PAYLOAD_C1_CONTROL.issue(
+                f"U+{ord(match.group(0)):04X} is an invisible control character (declared {payload.encoding}); in "
+                f"windows-1252 its byte is {meant!r}: the text is probably windows-1252 declared as another encoding",
                 line=line,
             )
         )
