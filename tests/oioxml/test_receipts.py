@@ -122,3 +122,18 @@ def test_cli_correlate(sent: Path, tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "oioxml.receipt.unknown-letter" in result.output
     assert CliRunner().invoke(main, ["check", str(path)]).exit_code == 0
+
+
+def test_sent_letters_in_vans_envelopes_are_correlated(tmp_path: Path) -> None:
+    wrapped = tmp_path / "sent-in-envelopes"
+    wrapped.mkdir()
+    shutil.copy(examples_dir() / "vans" / "vans-xdis91.xml", wrapped / "envelope.xml")
+    assert rules_of(receipt(), wrapped) == []  # ENV0001 / LET0001 are inside the envelope
+    assert rules_of(receipt(letter="LET0404"), wrapped) == ["oioxml.receipt.unknown-letter"]
+    # an envelope whose Data is not base64 is passed over (the folder's index is read once: another folder)
+    broken_folder = tmp_path / "broken"
+    broken_folder.mkdir()
+    data = (wrapped / "envelope.xml").read_bytes()
+    start = data.index(b"Data>") + len(b"Data>")
+    (broken_folder / "broken.xml").write_bytes(data[:start] + b"@@" + data[start:])
+    assert rules_of(receipt(), broken_folder) == ["oioxml.receipt.unknown-envelope"]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ... import payload as payload_mod
-from ...payload import OIOXML, local_name, location_of
+from ...payload import OIOXML, VANS, Payload, local_name, location_of
 from ...report import Issue
 from . import rules as R
 
@@ -97,7 +97,7 @@ def index_letters(folder: str) -> dict[str, SentEmessage]:
     """Every non-receipt Emessage under ``folder`` by envelope identifier (read once per folder)."""
     index: dict[str, SentEmessage] = {}
     for path in sorted(Path(folder).rglob("*.xml")):
-        loaded = payload_mod.load(path)
+        loaded = _unwrapped(payload_mod.load(path))
         if loaded.format != OIOXML or loaded.xml is None:
             continue
         root = loaded.xml.getroot()
@@ -118,6 +118,19 @@ def index_letters(folder: str) -> dict[str, SentEmessage]:
         if sent.letters:
             index.setdefault(envelope_id, sent)
     return index
+
+
+def _unwrapped(loaded: Payload) -> Payload:
+    """The Emessage a VANS envelope carries, or ``loaded`` itself."""
+    if loaded.format != VANS or loaded.xml is None:
+        return loaded
+    from ..vans import payload_of  # the VANS pack validates OIOXML payloads: imported when needed
+
+    try:
+        inner = payload_of(loaded.xml.getroot())
+    except ValueError:  # not base64: the envelope's own check reports it
+        return loaded
+    return loaded if inner is None else payload_mod.from_bytes(loaded.name, inner)
 
 
 def _same_version(given: str, sent: str) -> bool:

@@ -152,14 +152,22 @@ def _check_fields(root: Any, issues: list[Issue]) -> None:
         issues.append(R.TRANSPORT_TYPE.issue("MedCom messages are sent reliably", location_of(transport_type)))
 
 
-def _inner(root: Any, options: Options) -> tuple[list[Issue], Report | None]:
+def payload_of(root: Any) -> bytes | None:
+    """The payload a VANS envelope (its root element) carries: ``Message/Data``, base64-decoded.
+    None when there is no ``Data``; raises ``ValueError`` when it is not base64."""
     data = _find(root, "Message", "Data")
     if data is None:
-        return [], None
+        return None
+    return base64.b64decode("".join((data.text or "").split()), validate=True)
+
+
+def _inner(root: Any, options: Options) -> tuple[list[Issue], Report | None]:
     try:
-        raw = base64.b64decode("".join((data.text or "").split()), validate=True)
+        raw = payload_of(root)
     except (binascii.Error, ValueError) as exc:
-        return [R.DATA_BASE64.issue(f"Data cannot be decoded: {exc}", location_of(data))], None
+        return [R.DATA_BASE64.issue(f"Data cannot be decoded: {exc}", location_of(_find(root, "Message", "Data")))], None
+    if raw is None:
+        return [], None
     issues: list[Issue] = []
     size = _find(root, "Message", "MetaInformation", "Document", "SizeInBytes")
     if size is not None and (size.text or "").strip().isdigit() and int(size.text) != len(raw):
