@@ -165,7 +165,8 @@ def _inner(root: Any, options: Options) -> tuple[list[Issue], Report | None]:
     try:
         raw = payload_of(root)
     except (binascii.Error, ValueError) as exc:
-        return [R.DATA_BASE64.issue(f"Data cannot be decoded: {exc}", location_of(_find(root, "Message", "Data")))], None
+        where = location_of(_find(root, "Message", "Data"))
+        return [R.DATA_BASE64.issue(f"Data cannot be decoded: {exc}", where)], None
     if raw is None:
         return [], None
     issues: list[Issue] = []
