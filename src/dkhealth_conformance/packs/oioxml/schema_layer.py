@@ -41,35 +41,38 @@ _ELEMENT_PREFIX = re.compile(r"^Element '[^']*': ")
 Declared = Callable[[Any], "dict[str, bool] | None"]
 
 
-def _rule_for(error: Any, element: Any, declared: Declared | None) -> Rule:
+def _rule_for(error: Any, element: Any, declared: Declared | None) -> tuple[Rule, list[str]]:
+    """The rule of a libxml2 schema error, and the required elements missing before ``element`` when
+    the error is on an element found where an absent required one belongs."""
     rule = _BY_TYPE.get(error.type_name)
     if error.type_name == "SCHEMAV_CVC_COMPLEX_TYPE_2_1" and "Element content is not allowed" in error.message:
-        return R.UNEXPECTED_ELEMENT  # a child element inside an element that must stay empty
+        return R.UNEXPECTED_ELEMENT, []  # a child element inside an element that must stay empty
     if rule is not None:
-        return rule
+        return rule, []
     if error.type_name == "SCHEMAV_ELEMENT_CONTENT":
         if "Missing child element" in error.message:
-            return R.MISSING_ELEMENT
-        return R.MISSING_ELEMENT if _skipped_required(error.message, element, declared) else R.UNEXPECTED_ELEMENT
-    return R.SCHEMA_OTHER
+            return R.MISSING_ELEMENT, []
+        missing = _missing_before(error.message, element, declared)
+        return (R.MISSING_ELEMENT, missing) if missing else (R.UNEXPECTED_ELEMENT, [])
+    return R.SCHEMA_OTHER, []
 
 
-def _skipped_required(message: str, element: Any, declared: Declared | None) -> bool:
-    """True when the element found is a declared child of its parent and an element the schema
-    expected before it is required but absent: the fault is the missing element, not this one.
-    Without a model (``declared`` None) one absent expected element counts as missing."""
+def _missing_before(message: str, element: Any, declared: Declared | None) -> list[str]:
+    """The elements the schema expected before ``element`` that are required and absent, when the
+    element found is a declared child of its parent: then the fault is the missing element, not this
+    one. Without a model (``declared`` None) one absent expected element counts as missing."""
     match = _EXPECTED.search(_QNAME.sub("", message))
     if match is None or element is None or element.getparent() is None:
-        return False
+        return []
     parent = element.getparent()
     present = {local_name(c) for c in parent if isinstance(c.tag, str)}
     wanted = [name.strip() for name in match.group(1).split(",") if name.strip()]
     if declared is None:
-        return len(wanted) == 1 and wanted[0] not in present
+        return wanted if len(wanted) == 1 and wanted[0] not in present else []
     children = declared(parent)
     if children is None or local_name(element) not in children:
-        return False
-    return any(children.get(name) and name not in present for name in wanted)
+        return []
+    return [name for name in wanted if children.get(name) and name not in present]
 
 
 def readable(message: str) -> str:
@@ -118,9 +121,14 @@ def schema_issues(schema: etree.XMLSchema, tree: Any, container: str | None = No
         if error.type_name in _FOLLOW_UPS and (error.line, error.path or "") in facet_lines:
             continue
         element = _element_at(tree, error.path, prefixes)
-        if element is not None:
+        rule, missing = _rule_for(error, element, declared)
+        message = readable(error.message)
+        if missing:  # reported on the parent, where the element is missing
+            message = f"{' / '.join(missing)} is required here, before {local_name(element)}, but missing"
+            location = location_of(element.getparent(), container)
+        elif element is not None:
             location = location_of(element, container)
         else:
             location = Location(error.path or "", error.line or None, None, container)
-        issues.append(_rule_for(error, element, declared).issue(readable(error.message), location))
+        issues.append(rule.issue(message, location))
     return issues
