@@ -26,3 +26,10 @@ def test_an_element_out_of_place_is_reported_on_itself() -> None:
     [(rule, path, line, message)] = found(data)
     assert (rule, path, line) == ("oioxml.structure.unexpected-element", "/Emessage/ClinicalEmail/Patient/Nickname", 9)
     assert message.startswith("This element is not expected.")
+
+
+def test_a_letter_in_a_foreign_namespace_says_so() -> None:
+    data = LETTER.replace(b"<ClinicalEmail>", b'<ClinicalEmail xmlns="urn:other">')
+    [(rule, path, _line, message)] = found(data)
+    assert (rule, path) == ("oioxml.structure.unexpected-element", "/Emessage/ClinicalEmail")
+    assert message.endswith("(ClinicalEmail is in 'urn:other', not in the Emessage's namespace)")

@@ -117,6 +117,8 @@ def schema_issues(schema: etree.XMLSchema, tree: Any, container: str | None = No
     errors: list[Any] = list(schema.error_log)  # type: ignore[call-overload]
     facet_lines = {(e.line, e.path or "") for e in errors if e.type_name in _FACETS}
     prefixes: dict[str, str] = {}
+    root_tag = tree.getroot().tag
+    own = root_tag[: root_tag.find("}") + 1] if root_tag[:1] == "{" else ""  # "{namespace}" of the document
     for error in errors:
         if error.type_name in _FOLLOW_UPS and (error.line, error.path or "") in facet_lines:
             continue
@@ -128,6 +130,9 @@ def schema_issues(schema: etree.XMLSchema, tree: Any, container: str | None = No
             location = location_of(element.getparent(), container)
         elif element is not None:
             location = location_of(element, container)
+            if isinstance(element.tag, str) and element.tag[:len(own)] != own:
+                namespace = element.tag[1:].partition("}")[0] if element.tag[:1] == "{" else "no namespace"
+                message += f" ({local_name(element)} is in {namespace!r}, not in the Emessage's namespace)"
         else:
             location = Location(error.path or "", error.line or None, None, container)
         issues.append(rule.issue(message, location))
