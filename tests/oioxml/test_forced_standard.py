@@ -55,3 +55,25 @@ def test_the_cli_fails_a_letter_of_another_standard() -> None:
     assert result.exit_code == 1
     assert "oioxml.standard-mismatch" in result.output
     assert CliRunner().invoke(main, ["check", "--standard", "medcom.oioxml.XDIS91", path]).exit_code == 0
+
+
+def two_letter_types() -> bytes:
+    """An XDIS01 DischargeLetter and an XREF01 HospitalReferral in one Emessage (one namespace)."""
+    discharge = (FOLDER / "xdis01-XD0133L-minimal.xml").read_bytes()
+    referral = (FOLDER / "xref01-XH0130R-minimal.xml").read_bytes()
+    letter = referral[referral.index(b"<HospitalReferral>"):referral.index(b"</Emessage>")]
+    return discharge.replace(b"</Emessage>", letter + b"</Emessage>")
+
+
+def test_letters_of_several_standards_are_named() -> None:
+    report = validate(two_letter_types())
+    assert report.standard_ref == "medcom.oioxml.XDIS01@XD0133L"
+    assert [(i.rule_id, i.severity.value, i.location.path) for i in report.issues] == [
+        ("oioxml.several-standards", "information", "/Emessage")]
+    assert report.issues[0].message == (
+        "the Emessage carries letters of 2 standards: medcom.oioxml.XDIS01@XD0133L (DischargeLetter), "
+        "medcom.oioxml.XREF01@XH0130R (HospitalReferral); the report is labelled with medcom.oioxml.XDIS01@XD0133L")
+    forced = validate(two_letter_types(), "medcom.oioxml.XREF01")
+    assert forced.standard_ref == "medcom.oioxml.XREF01@XH0130R"
+    assert forced.rule_ids() == ["oioxml.several-standards"]
+    assert forced.valid

@@ -110,22 +110,35 @@ class OioxmlPack:
         scanned = noted[1] if noted is not None and noted[0] is payload.xml.getroot() else None
         issues = validate_emessage(payload.xml, payload.namespace, options, payload.container, scanned=scanned)
         data = standard.data
-        if data is not None and not (scanned and scanned[0] and data == (payload.namespace, scanned[0][0][1].element)):
-            issues.extend(self._forced_issues(payload, standard))  # not the detected standard: a forced one
+        if scanned is not None and len(scanned[0]) == 1 and data == (payload.namespace, scanned[0][0][1].element):
+            return issues  # the usual case: one letter, of the detected standard
+        carried = self._carried(payload)
+        if data is not None and all(found.ref != standard.ref for found, _ in carried):
+            issues.append(self._mismatch(payload, standard, carried))  # a forced standard the letters are not of
+        if len({found.ref for found, _ in carried}) > 1:
+            issues.append(R.SEVERAL_STANDARDS.issue(
+                f"the Emessage carries letters of {len({found.ref for found, _ in carried})} standards: "
+                f"{self._named(carried)}; the report is labelled with {standard.ref}",
+                "/Emessage", line=payload.xml.getroot().sourceline))
         return issues
 
-    def _forced_issues(self, payload: Payload, standard: Standard) -> list[Issue]:
-        """A letter's standard given with ``--standard``: one of the Emessage's letters must be of it."""
-        root = payload.xml.getroot()
+    def _carried(self, payload: Payload) -> list[tuple[Standard, Letter]]:
+        """The standard and model of each letter the Emessage carries, in document order."""
         plan = (_PLANS or plans()).get(payload.namespace or "")
-        letters = plan.scan(root)[0] if plan is not None else []
-        carried = [(self._by_letter[(plan.model.namespace, letter.element)], letter) for _, letter in letters] \
-            if plan is not None else []
-        if any(found.ref == standard.ref for found, _ in carried):
+        if plan is None:
             return []
-        what = ", ".join(f"{found.ref} ({letter.element})" for found, letter in carried) or "no known letter"
-        return [R.STANDARD_MISMATCH.issue(f"the standard {standard.ref} was requested, but the Emessage carries {what}",
-                                          "/Emessage", line=root.sourceline)]
+        return [(self._by_letter[(plan.model.namespace, letter.element)], letter)
+                for _, letter in plan.scan(payload.xml.getroot())[0]]
+
+    @staticmethod
+    def _named(carried: list[tuple[Standard, Letter]]) -> str:
+        return ", ".join(f"{found.ref} ({letter.element})" for found, letter in carried) or "no known letter"
+
+    def _mismatch(self, payload: Payload, standard: Standard, carried: list[tuple[Standard, Letter]]) -> Issue:
+        """A letter's standard given with ``--standard`` that none of the Emessage's letters is of."""
+        return R.STANDARD_MISMATCH.issue(
+            f"the standard {standard.ref} was requested, but the Emessage carries {self._named(carried)}",
+            "/Emessage", line=payload.xml.getroot().sourceline)
 
 
 #: the key of :meth:`OioxmlPack.detect`'s note on a payload: the root and its :meth:`Plan.scan`

@@ -34,6 +34,14 @@ STANDARD_MISMATCH = _R(
     example="dkconform check --standard medcom.oioxml.XDIS01 clinical-email.xml",
     issue_type="not-supported",
 )
+SEVERAL_STANDARDS = _R(
+    "oioxml.several-standards", INFO, "The Emessage carries letters of more than one standard",
+    source="MedCom OIOXML Emessage: an Envelope followed by one or more letters",
+    rationale="A report is labelled with one standard (the first letter's, or the forced one); every letter "
+    "is still validated against its own model. This finding names all of them.",
+    example="<Emessage><Envelope/><DischargeLetter/><HospitalReferral/></Emessage>",
+    issue_type="informational",
+)
 MISSING_ELEMENT = _R(
     "oioxml.structure.missing-element", ERROR, "A required element is missing",
     source=SCHEMA,
