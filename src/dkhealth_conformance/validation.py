@@ -94,6 +94,12 @@ def _choose_standard(payload: Payload, standard: str | None, registry: Registry)
     detected = registry.recognise(payload)
     if detected is not None and detected[1] in candidates:
         return detected
+    if detected is not None:  # a payload of several parts (an Emessage of several letters): one may be of it
+        carried = getattr(detected[0], "carried_standards", None)
+        refs = {c.ref for c in candidates}
+        for part in carried(payload) if carried is not None else ():
+            if part.ref in refs:
+                return detected[0], part
     usable = [s for s in candidates if not s.formats or payload.format in s.formats]
     return (registry.pack_of(usable[-1]), usable[-1]) if usable else None
 

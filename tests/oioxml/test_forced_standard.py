@@ -77,3 +77,18 @@ def test_letters_of_several_standards_are_named() -> None:
     assert forced.standard_ref == "medcom.oioxml.XREF01@XH0130R"
     assert forced.rule_ids() == ["oioxml.several-standards"]
     assert forced.valid
+
+
+def test_a_type_forced_without_version_matches_a_later_letter_of_an_older_version() -> None:
+    # the newest XBIN01 version is not the one in this namespace: the letter's own version is taken
+    email = (FOLDER / "xdis91-XD9133L-minimal.xml").read_bytes()
+    binary = (FOLDER / "xbin01-XB0130X-minimal.xml").read_bytes()
+    assert b"2005/08/07" in email and b"2005/08/07" in binary
+    letter = binary[binary.index(b"<BinaryLetter>"):binary.index(b"</Emessage>")]
+    both = email.replace(b"</Emessage>", letter + b"</Emessage>")
+    for forced in ("medcom.oioxml.XBIN01", "medcom.oioxml.XBIN01@XB0130X"):
+        report = validate(both, forced)
+        assert report.standard_ref == "medcom.oioxml.XBIN01@XB0130X", forced
+        assert "oioxml.standard-mismatch" not in report.rule_ids()
+        assert "oioxml.several-standards" in report.rule_ids()
+    assert "oioxml.standard-mismatch" in validate(both, "medcom.oioxml.XBIN01@XB0131X").rule_ids()

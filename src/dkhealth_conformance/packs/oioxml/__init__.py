@@ -122,6 +122,10 @@ class OioxmlPack:
                 "/Emessage", line=payload.xml.getroot().sourceline))
         return issues
 
+    def carried_standards(self, payload: Payload) -> list[Standard]:
+        """The standard of each letter the Emessage carries (a forced standard may be any of them)."""
+        return [found for found, _ in self._carried(payload)] if payload.xml is not None else []
+
     def _carried(self, payload: Payload) -> list[tuple[Standard, Letter]]:
         """The standard and model of each letter the Emessage carries, in document order."""
         plan = (_PLANS or plans()).get(payload.namespace or "")
@@ -185,11 +189,13 @@ def validate_emessage(tree: Any, namespace: str | None, options: Options, contai
 
 
 def _specific_first(structural: list[Issue], business: list[Issue]) -> list[Issue]:
-    """Drop a generic schema finding where a business rule explains the same element better."""
+    """Drop a generic schema finding where a business rule explains the same element better. A missing
+    element is reported on its parent, which a business rule does not explain: it is always kept."""
     if not business:
         return structural
     explained = {(i.location.path, i.location.line) for i in business if i.severity.at_least(Severity.ERROR)}
-    kept = [i for i in structural if (i.location.path, i.location.line) not in explained]
+    kept = [i for i in structural
+            if i.rule_id == R.MISSING_ELEMENT.id or (i.location.path, i.location.line) not in explained]
     return [*kept, *business]
 
 

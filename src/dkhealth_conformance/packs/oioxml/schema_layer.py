@@ -35,6 +35,8 @@ _FACETS = {t for t, rule in _BY_TYPE.items() if rule in (R.VALUE_PATTERN, R.VALU
 _QNAME = re.compile(r"\{(?:https?|urn):[^}]*\}")
 _EXPECTED = re.compile(r"Expected is (?:one of )?\( ([^)]*) \)")
 _ELEMENT_PREFIX = re.compile(r"^Element '[^']*': ")
+#: a step of a libxml2 error path that names an element by prefix (``m:Patient``)
+_PREFIXED_STEP = re.compile(r"(?<=/)[A-Za-z_][\w.-]*:([A-Za-z_][\w.-]*)")
 
 
 #: ``declared(parent) -> {child name: required?}`` or None when the parent's content is unknown
@@ -90,11 +92,16 @@ def _element_at(tree: Any, path: str | None, prefixes: dict[str, str]) -> Any:
     try:
         found = tree.xpath(path, namespaces=prefixes) if prefixes else tree.xpath(path)
     except etree.XPathEvalError:
-        if prefixes or not (prefixes := _prefixes_of(tree, prefixes)):
-            return None
-        return _element_at(tree, path, prefixes)
+        if not prefixes and _prefixes_of(tree, prefixes):
+            return _element_at(tree, path, prefixes)
+        found = None
     except etree.XPathError:
         return None
+    if not found and ":" in path:  # a prefix bound to several namespaces in the document: by local names
+        try:
+            found = tree.xpath(_PREFIXED_STEP.sub(r"*[local-name()='\1']", path))
+        except etree.XPathError:
+            return None
     return found[0] if found and isinstance(found, list) else None
 
 
@@ -125,7 +132,7 @@ def schema_issues(schema: etree.XMLSchema, tree: Any, container: str | None = No
         element = _element_at(tree, error.path, prefixes)
         rule, missing = _rule_for(error, element, declared)
         message = readable(error.message)
-        if missing:  # reported on the parent, where the element is missing
+        if missing and declared is not None:  # the model says it is required: reported on the parent
             message = f"{' / '.join(missing)} is required here, before {local_name(element)}, but missing"
             location = location_of(element.getparent(), container)
         elif element is not None:
