@@ -184,7 +184,23 @@ def test_c1_control_characters_are_a_warning_naming_the_windows_1252_character(e
     text = f'<?xml version="1.0" encoding="{encoding}"?>\n<Note>\nkl. 12 \u0096 14, § 3</Note>'
     issues = load(text.encode(encoding)).issues
     assert [(i.rule_id, i.severity.value, i.location.line) for i in issues] == [("payload.c1-control", "warning", 3)]
-    assert "U+0096" in issues[0].message and "'–'" in issues[0].message
+    read_as = "iso8859-1" if encoding == "ISO-8859-1" else "utf-8"
+    assert issues[0].message == ("U+0096 is an invisible control character; in windows-1252 its byte is '–': the text "
+                                 f"is probably windows-1252 read as {read_as}")
+
+
+def test_c1_characters_of_utf_8_read_as_latin_1_say_so_and_mojibake_is_reported_once() -> None:
+    declared = b'<?xml version="1.0" encoding="ISO-8859-1"?>\n'
+    dash = load(declared + "<Note>kl. 12 – 14</Note>".encode()).issues
+    assert [i.rule_id for i in dash] == ["payload.c1-control"]
+    assert dash[0].message.endswith("the text is probably UTF-8 read as iso8859-1")
+    # Å in UTF-8 read as ISO-8859-1 is "Ã" + U+0085: the mojibake warning covers it
+    assert [i.rule_id for i in load(declared + "<Note>Århus</Note>".encode()).issues] == ["payload.mojibake"]
+    undefined = load(declared + b"<Note>\x81</Note>").issues
+    assert [i.rule_id for i in undefined] == ["payload.c1-control"] and "undefined" in undefined[0].message
+    for data in ('<?xml version="1.0" encoding="UTF-16"?><Note>12 \u0096 14</Note>'.encode("utf-16"),
+                 b'<?xml version="1.0" encoding="ISO-8859-15"?><Note>12 \x96 14</Note>'):
+        assert [i.rule_id for i in load(data).issues] == ["payload.c1-control"]
 
 
 def test_windows_1252_and_latin_1_text_without_c1_characters_is_quiet() -> None:

@@ -62,15 +62,16 @@ PAYLOAD_MOJIBAKE = _R(
     example_payload='<?xml version="1.0" encoding="UTF-8"?><Note>SÃ¸rensen</Note>',
 )
 PAYLOAD_C1_CONTROL = _R(
-    "payload.c1-control", WARNING, "Text holds C1 control characters (U+0080-U+009F): windows-1252 read as another "
+    "payload.c1-control", WARNING, "Text holds C1 control characters (U+0080-U+009F): it was read in the wrong "
     "encoding",
     issue_type="value",
     source="MedCom OIOXML character set practice (windows-1252 / ISO-8859-1 / UTF-8); ISO-8859-1 and Unicode "
     "assign no printable characters to 0x80-0x9F",
     rationale="Bytes 0x80-0x9F are dashes, quotes and the euro sign in windows-1252 but invisible control "
     "characters in ISO-8859-1 and Unicode: text from a windows-1252 system declared as ISO-8859-1 (or converted "
-    "to UTF-8 as if it were) shows them as garbage at the receiver.",
-    example='<?xml version="1.0" encoding="ISO-8859-1"?> ... Brev 12 \x96 14 ...',
+    "to UTF-8 as if it were) shows them as garbage at the receiver. UTF-8 text read as ISO-8859-1 shows them too; "
+    "the message says which of the two the text looks like.",
+    example="<Note>kl. 12 – 14</Note> written in windows-1252 (– is the byte 0x96) and declared ISO-8859-1",
     example_payload='<?xml version="1.0" encoding="UTF-8"?><Note>kl. 12 \u0096 14</Note>',
 )
 PAYLOAD_UNRECOGNISED = _R(

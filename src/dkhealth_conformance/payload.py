@@ -273,9 +273,7 @@ def _sniff_text(payload: Payload, encoding: str, limits: Limits) -> Payload:
     payload.encoding, payload.text = name, text
     if "Ã" in text:  # every mojibake pattern starts with it; this scan costs less than the search
         _check_mojibake(payload)
-    # C1 controls: in ISO-8859-1 any byte 0x80-0x9F; in UTF-8 they are encoded after the byte 0xC2
-    if (name == "iso8859-1" and not data.isascii() and data.translate(None, _NOT_C1)) or (
-            name == "utf-8" and b"\xc2" in data):
+    if name != "cp1252" and _may_hold_c1(name, data):  # windows-1252 gives 0x80-0x9F printable characters
         _check_c1_controls(payload)
     if text[:1] == "<":
         _parse_xml(payload)
@@ -307,19 +305,45 @@ def _check_mojibake(payload: Payload) -> None:
         )
 
 
+def _may_hold_c1(codec: str, data: bytes) -> bool:
+    """Whether text decoded from ``data`` by ``codec`` may hold a C1 control character (a quick look at
+    the bytes: in UTF-8 they follow the byte 0xC2, in ISO-8859 they are the bytes 0x80-0x9F)."""
+    if codec == "utf-8":
+        return b"\xc2" in data
+    if data.isascii():
+        return False
+    return not codec.startswith("iso8859") or bool(data.translate(None, _NOT_C1))
+
+
+#: windows-1252 leaves these bytes undefined
+_CP1252_UNDEFINED = frozenset((0x81, 0x8D, 0x8F, 0x90, 0x9D))
+
+
 def _check_c1_controls(payload: Payload) -> None:
-    assert payload.text is not None
-    match = _C1_CHAR.search(payload.text)
-    if match:
-        line = payload.text.count("\n", 0, match.start()) + 1
-        meant = bytes([ord(match.group(0))]).decode("cp1252", errors="replace")
-        payload.issues.append(
-            R.PAYLOAD_C1_CONTROL.issue(
-                f"U+{ord(match.group(0)):04X} is an invisible control character (declared {payload.encoding}); in "
-                f"windows-1252 its byte is {meant!r}: the text is probably windows-1252 declared as another encoding",
-                line=line,
-            )
-        )
+    """A warning for the first C1 control character (U+0080-U+009F) of the text, unless it is part of
+    the mojibake already reported. After a character that would be a UTF-8 lead byte it is UTF-8 read
+    in another encoding; otherwise most likely windows-1252 read as ISO-8859-1 or Unicode."""
+    text = payload.text
+    assert text is not None
+    if any(issue.rule_id == R.PAYLOAD_MOJIBAKE.id for issue in payload.issues):
+        return
+    match = _C1_CHAR.search(text)
+    if match is None:
+        return
+    code = ord(match.group(0))
+    before = text[match.start() - 1] if match.start() else ""
+    if "\u00c2" <= before <= "\u00f4":
+        cause = f"with the character before it, it reads as UTF-8: the text is probably UTF-8 read as " \
+            f"{payload.encoding}"
+    elif code in _CP1252_UNDEFINED:
+        cause = "windows-1252 leaves its byte undefined too: the text is probably in another encoding than the one read"
+    else:
+        meant = bytes([code]).decode("cp1252")
+        cause = f"in windows-1252 its byte is {meant!r}: the text is probably windows-1252 read as {payload.encoding}"
+    line = text.count("\n", 0, match.start()) + 1
+    payload.issues.append(
+        R.PAYLOAD_C1_CONTROL.issue(f"U+{code:04X} is an invisible control character; {cause}", line=line)
+    )
 
 
 def _has_doctype(text: str) -> bool:
