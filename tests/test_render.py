@@ -362,3 +362,7 @@ def test_findings_inside_an_envelope_give_no_line_of_the_envelope_file(tmp_path:
         assert ("region" in physical) == (issue.location.container is None and bool(issue.location.line))
         if issue.location.container:
             assert result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == str(issue.location)
+    # HTML quotes the file's line only for findings of the file itself
+    html = render([report], "html")
+    quoted = [i for i in report.issues if not i.location.container and report.line_text(i.location.line)]
+    assert html.count('<pre class="line">') == len(quoted) < len(report.issues)
