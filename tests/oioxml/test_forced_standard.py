@@ -92,3 +92,12 @@ def test_a_type_forced_without_version_matches_a_later_letter_of_an_older_versio
         assert "oioxml.standard-mismatch" not in report.rule_ids()
         assert "oioxml.several-standards" in report.rule_ids()
     assert "oioxml.standard-mismatch" in validate(both, "medcom.oioxml.XBIN01@XB0131X").rule_ids()
+
+
+def test_the_unknown_emessage_standard_forced_on_a_known_letter_is_a_mismatch() -> None:
+    report = validate(EMAIL, "medcom.oioxml.Emessage")
+    assert report.standard_ref == "medcom.oioxml.Emessage@unknown"
+    assert report.rule_ids() == ["oioxml.standard-mismatch"]
+    unknown = EMAIL.replace(b"ClinicalEmail>", b"Notes>")
+    assert "oioxml.standard-mismatch" not in validate(unknown, "medcom.oioxml.Emessage").rule_ids()
+    assert "oioxml.standard-mismatch" not in validate(unknown).rule_ids()

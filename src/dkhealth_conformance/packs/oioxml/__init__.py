@@ -113,8 +113,9 @@ class OioxmlPack:
         if scanned is not None and len(scanned[0]) == 1 and data == (payload.namespace, scanned[0][0][1].element):
             return issues  # the usual case: one letter, of the detected standard
         carried = self._carried(payload)
-        if data is not None and all(found.ref != standard.ref for found, _ in carried):
-            issues.append(self._mismatch(payload, standard, carried))  # a forced standard the letters are not of
+        if all(found.ref != standard.ref for found, _ in carried) and (data is not None or carried):
+            # a forced standard the letters are not of (the unknown-letter standard: known letters)
+            issues.append(self._mismatch(payload, standard, carried))
         if len({found.ref for found, _ in carried}) > 1:
             issues.append(R.SEVERAL_STANDARDS.issue(
                 f"the Emessage carries letters of {len({found.ref for found, _ in carried})} standards: "
