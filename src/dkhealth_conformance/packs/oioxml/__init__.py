@@ -113,14 +113,14 @@ class OioxmlPack:
         if scanned is not None and len(scanned[0]) == 1 and data == (payload.namespace, scanned[0][0][1].element):
             return issues  # the usual case: one letter, of the detected standard
         carried = self._carried(payload)
-        if all(found.ref != standard.ref for found, _ in carried) and (data is not None or carried):
+        refs = {found.ref for found, _ in carried}
+        if standard.ref not in refs and (data is not None or carried):
             # a forced standard the letters are not of (the unknown-letter standard: known letters)
             issues.append(self._mismatch(payload, standard, carried))
-        if len({found.ref for found, _ in carried}) > 1:
+        if len(refs) > 1:
             issues.append(R.SEVERAL_STANDARDS.issue(
-                f"the Emessage carries letters of {len({found.ref for found, _ in carried})} standards: "
-                f"{self._named(carried)}; the report is labelled with {standard.ref}",
-                "/Emessage", line=payload.xml.getroot().sourceline))
+                f"the Emessage carries letters of {len(refs)} standards: {self._named(carried)}; the report is "
+                f"labelled with {standard.ref}", "/Emessage", line=payload.xml.getroot().sourceline))
         return issues
 
     def carried_standards(self, payload: Payload) -> list[Standard]:
@@ -140,7 +140,7 @@ class OioxmlPack:
         return ", ".join(f"{found.ref} ({letter.element})" for found, letter in carried) or "no known letter"
 
     def _mismatch(self, payload: Payload, standard: Standard, carried: list[tuple[Standard, Letter]]) -> Issue:
-        """A letter's standard given with ``--standard`` that none of the Emessage's letters is of."""
+        """A standard given with ``--standard`` that none of the Emessage's letters is of."""
         return R.STANDARD_MISMATCH.issue(
             f"the standard {standard.ref} was requested, but the Emessage carries {self._named(carried)}",
             "/Emessage", line=payload.xml.getroot().sourceline)
