@@ -51,11 +51,12 @@ _XML_DECL = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["
 _FIRST_ELEMENT = re.compile(r"<[A-Za-z_:]")
 #: lxml's ", line N, column M" after a parser message
 _POSITION_SUFFIX = re.compile(r", line \d+, column \d+$")
-#: æ ø å Æ Ø Å é encoded as UTF-8 and read back as windows-1252 / ISO-8859-1 (the Danish letters
-#: only: a lone "Â" before punctuation is too common in other text to be evidence)
 #: every byte but 0x80-0x9F (deleted by ``translate``, so that what is left are the C1 bytes: C speed)
 _NOT_C1 = bytes(b for b in range(256) if not 0x80 <= b <= 0x9F)
+#: a C1 control character (U+0080-U+009F)
 _C1_CHAR = re.compile("[\x80-\x9f]")
+#: æ ø å Æ Ø Å é encoded as UTF-8 and read back as windows-1252 / ISO-8859-1 (the Danish letters
+#: only: a lone "Â" before punctuation is too common in other text to be evidence)
 _MOJIBAKE = re.compile("Ã[¦¸¥†˜…©]|Ã\u0086|Ã\u0098|Ã\u0085")
 
 

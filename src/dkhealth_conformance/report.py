@@ -45,6 +45,12 @@ class Location:
     column: int | None = None
     container: str | None = None
 
+    @property
+    def file_line(self) -> int | None:
+        """The line in the checked file itself: None inside a payload taken out of an envelope, whose
+        ``line`` is the payload's own."""
+        return None if self.container else self.line
+
     def __str__(self) -> str:
         text = self.path or "(document)"
         if self.container:

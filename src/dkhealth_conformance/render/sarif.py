@@ -56,9 +56,8 @@ def sarif_log(reports: Sequence[Report]) -> dict[str, Any]:
     for n, report in enumerate(reports):
         for issue in report.issues:
             physical: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(report.name), "index": n}}
-            # a line inside a payload taken out of an envelope is not a line of the file: no region
-            if issue.location.line and not issue.location.container:
-                region: dict[str, Any] = {"startLine": issue.location.line}
+            if issue.location.file_line:  # a line inside an unwrapped payload is not one of the file: no region
+                region: dict[str, Any] = {"startLine": issue.location.file_line}
                 if issue.location.column:
                     region["startColumn"] = issue.location.column
                 physical["region"] = region

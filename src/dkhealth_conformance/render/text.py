@@ -34,11 +34,10 @@ def _position(name: str, loc: Location) -> tuple[str, str]:
     """``file:line:column`` (as far as known) and the location's text. The line of a finding inside a
     payload taken out of an envelope is the payload's own line, not the file's: it goes with the
     location, and the file is named alone."""
-    if loc.container:
-        return name, f"{loc} (payload line {loc.line})" if loc.line else str(loc)
-    if not loc.line:
-        return name, str(loc)
-    return (f"{name}:{loc.line}:{loc.column}" if loc.column else f"{name}:{loc.line}"), str(loc)
+    line = loc.file_line
+    if line is None:
+        return name, f"{loc} (payload line {loc.line})" if loc.container and loc.line else str(loc)
+    return (f"{name}:{line}:{loc.column}" if loc.column else f"{name}:{line}"), str(loc)
 
 
 def _header(report: Report) -> str:
